@@ -1,0 +1,71 @@
+# DLMS/COSEM → MQTT → ThingsBoard gateway stack. `make up` runs it, `make test` tests it.
+SHELL := /bin/bash
+COMPOSE ?= $(shell docker compose version >/dev/null 2>&1 && echo "docker compose" || echo "docker-compose")
+NPM_STAMP := node_modules/.install-stamp
+
+.PHONY: help setup build lint typecheck test test-unit test-docker bench up down logs ps verify sim read env clean
+
+help:
+	@echo "make up | down | logs | ps | verify | sim | read METER=<id> | test | test-docker | bench | build"
+
+# Install npm dependencies exactly as locked (re-run when the lockfile changes).
+$(NPM_STAMP): package-lock.json package.json bridge/package.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+setup: $(NPM_STAMP) build
+
+build: $(NPM_STAMP)
+	npm run -w bridge build
+
+lint: $(NPM_STAMP)
+	npm run -w bridge lint
+
+typecheck: $(NPM_STAMP)
+	npm run -w bridge typecheck
+
+# Lint, typecheck, build (so `npx dlms-bridge` works afterwards) and every test. Needs the `mosquitto` binary.
+test: $(NPM_STAMP)
+	@command -v mosquitto >/dev/null 2>&1 || [ -x /usr/sbin/mosquitto ] || { echo "make test: the integration tests need a real broker: apt-get install -y mosquitto mosquitto-clients"; exit 1; }
+	npm run -w bridge lint
+	npm run -w bridge typecheck
+	npm run -w bridge build
+	npm run -w bridge test
+
+test-docker: $(NPM_STAMP)
+	bash bridge/test/docker/run.sh
+
+bench: build
+	node --import tsx bench/run.ts
+
+env:
+	@test -f .env || { cp .env.example .env && echo "created .env from .env.example"; }
+
+up: env
+	$(COMPOSE) up -d --build
+	@echo "Grafana:    http://localhost:3000  (admin / GRAFANA_ADMIN_PASSWORD from .env)"
+	@echo "Prometheus: http://localhost:9090"
+	@echo "Bridge:     http://localhost:9464/metrics  /api/meters"
+	@echo "Logs:       docker compose logs -f bridge tb-gateway"
+
+down:
+	$(COMPOSE) down
+
+logs:
+	$(COMPOSE) logs -f --tail=200
+
+ps:
+	$(COMPOSE) ps
+
+verify:
+	$(COMPOSE) exec bridge node bin/dlms-bridge.js verify
+
+sim: build
+	npx dlms-bridge sim
+
+read: build
+	@test -n "$(METER)" || { echo "usage: make read METER=<id>   (a METER_<ID> line in .env)"; exit 2; }
+	npx dlms-bridge read --meter "$(METER)" --env .env --trace
+
+clean:
+	rm -rf bridge/dist node_modules
