@@ -1,0 +1,56 @@
+// Public contract of the async DLMS client (implemented in client/client.ts). The poller and CLI code against this.
+
+import type { AttributeRequest, GetDataResult } from "../dlms/apdu/types.js";
+import type { DlmsData } from "../dlms/axdr/types.js";
+import type { DlmsError } from "../dlms/errors.js";
+import type { Transport } from "../transport/types.js";
+
+export type LinkSettings =
+  | {
+      kind: "hdlc";
+      clientAddress: number; // client SAP, e.g. 16 public, 1 management (Microstar), 17 LLS on some servers
+      serverAddress: { logical: number; physical?: number; size?: 1 | 2 | 4 };
+      maxInfo?: number; // proposed max info field TX/RX (default 128)
+      window?: number; // proposed window (default 1)
+    }
+  | { kind: "wrapper"; clientAddress: number; serverAddress: { logical: number } }; // wPorts
+
+export type AuthSettings = { mechanism: "none" } | { mechanism: "low"; password: string }; // password: SECRET
+
+export interface DlmsClientOptions {
+  transport: Transport;
+  link: LinkSettings;
+  auth: AuthSettings;
+  /** Per-step timeout (SNRM, AARQ, each GET block, RLRQ, DISC). */
+  timeoutMs: number;
+  /** Conformance bits we propose (default: get, block-transfer-with-get, multiple-references, selective-access, ...). */
+  proposedConformance?: number;
+  maxReceivePduSize?: number; // default 1024 … 0xFFFF
+  /** Sees every frame / wrapper PDU in both directions (for --trace and frame/byte metrics). Never passed secrets in clear. */
+  onFrame?: (direction: "tx" | "rx", bytes: Uint8Array, summary: string) => void;
+  /** A received frame was discarded (bad FCS, wrong address…): counted by the caller. */
+  onDiscarded?: (error: DlmsError) => void;
+}
+
+export interface AssociationInfo {
+  negotiatedConformance: number;
+  conformanceNames: string[];
+  serverMaxReceivePduSize: number;
+  multipleReferences: boolean;
+  hdlc?: { maxInfoTx: number; maxInfoRx: number; windowTx: number; windowRx: number };
+}
+
+export interface DlmsClientApi {
+  /** Opens the transport, SNRM/UA (HDLC), AARQ/AARE. Rejects with ClientError (see client/errors.ts). */
+  connect(): Promise<AssociationInfo>;
+  /** GET-Request-Normal (+ block transfer). Rejects with DataAccessError for a data-access-result. */
+  get(attribute: AttributeRequest): Promise<DlmsData>;
+  /** GET-with-list when the association allows multiple references, else sequential GETs; one result per request. */
+  getMany(attributes: AttributeRequest[]): Promise<GetDataResult[]>;
+  /** RLRQ (tolerating meters that do not answer or do not implement it), then DISC (HDLC), then closes the transport. */
+  release(): Promise<void>;
+  /** Drops the transport at once (no RLRQ/DISC). */
+  close(): void;
+  readonly connected: boolean;
+  readonly association: AssociationInfo | undefined;
+}

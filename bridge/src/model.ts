@@ -1,0 +1,34 @@
+// Domain types shared by config, poller, store and publish.
+
+export interface RegisterSpec {
+  key: string; // telemetry key, e.g. "voltage"
+  obis: string; // dotted form "1.0.32.7.0.255"
+  classId: number; // 3 Register by default
+  attributeId: number; // 2 value by default
+}
+
+export interface MeterConfig {
+  id: string; // lower-case; letters, digits, _ and -
+  transport: "hdlc" | "wrapper";
+  host: string;
+  port: number;
+  clientAddress: number;
+  serverLogical: number;
+  serverPhysical?: number;
+  addressSize?: 1 | 2 | 4;
+  auth: "none" | "low";
+  password?: string; // SECRET
+  intervalMs: number;
+  timeoutMs: number;
+  registers: RegisterSpec[];
+}
+
+/** One poll's result, as written to the outbox and published on dlms/<meter>/telemetry. */
+export interface Reading {
+  meter: string;
+  ts: number; // ms since epoch, at read time
+  values: Record<string, number>;
+  units?: Record<string, string>;
+  /** key -> reason, for registers that failed in this poll (not published as telemetry). */
+  errors?: Record<string, string>;
+}
