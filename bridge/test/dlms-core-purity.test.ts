@@ -1,5 +1,5 @@
 // The DLMS core is sans-IO: no sockets, timers or clocks, and no imports from the rest of the project.
-import { readFileSync, readdirSync, statSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 

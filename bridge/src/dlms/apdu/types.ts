@@ -46,7 +46,15 @@ export interface InvokeIdAndPriority {
   highPriority: boolean;
 }
 
-export type AuthenticationMechanism = "none" | "low" | "high" | "high-md5" | "high-sha1" | "high-gmac" | "high-sha256" | "high-ecdsa";
+export type AuthenticationMechanism =
+  | "none"
+  | "low"
+  | "high"
+  | "high-md5"
+  | "high-sha1"
+  | "high-gmac"
+  | "high-sha256"
+  | "high-ecdsa";
 export type ApplicationContext = "ln" | "sn" | "ln-ciphered" | "sn-ciphered";
 
 export interface InitiateRequest {
@@ -143,4 +151,14 @@ export interface ExceptionResponse {
   serviceErrorName: string;
 }
 
-export type Apdu = Aarq | Aare | Rlrq | Rlre | InitiateRequest | InitiateResponse | ConfirmedServiceError | GetRequest | GetResponse | ExceptionResponse;
+export type Apdu =
+  | Aarq
+  | Aare
+  | Rlrq
+  | Rlre
+  | InitiateRequest
+  | InitiateResponse
+  | ConfirmedServiceError
+  | GetRequest
+  | GetResponse
+  | ExceptionResponse;

@@ -32,7 +32,11 @@ export class ByteReader {
 
   private need(n: number, what: string): number {
     if (n < 0 || this.pos + n > this.end) {
-      throw new DecodeError("truncated", `truncated ${what}: need ${n} byte(s) at offset ${this.pos}, have ${this.end - this.pos}`, this.pos);
+      throw new DecodeError(
+        "truncated",
+        `truncated ${what}: need ${n} byte(s) at offset ${this.pos}, have ${this.end - this.pos}`,
+        this.pos,
+      );
     }
     const at = this.pos;
     this.pos += n;
