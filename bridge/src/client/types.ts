@@ -28,6 +28,11 @@ export interface DlmsClientOptions {
   maxReceivePduSize?: number; // default 1024 … 0xFFFF
   /** Sees every frame / wrapper PDU in both directions (for --trace and frame/byte metrics). Never passed secrets in clear. */
   onFrame?: (direction: "tx" | "rx", bytes: Uint8Array, summary: string) => void;
+  /**
+   * HDLC: send DISC before SNRM to free a meter left associated by a dead client (many meters accept one
+   * association at a time until their inactivity timeout). Off by default: some meters dislike a DISC out of the blue.
+   */
+  discFirst?: boolean;
   /** A received frame was discarded (bad FCS, wrong address…): counted by the caller. */
   onDiscarded?: (error: DlmsError) => void;
 }

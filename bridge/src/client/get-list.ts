@@ -1,0 +1,47 @@
+// GET-with-list helpers: split a list so each request fits the server's max PDU, and decode a with-list result
+// reassembled from data blocks (SEQUENCE OF Get-Data-Result).
+import type { AttributeRequest, GetDataResult, GetRequest, InvokeIdAndPriority } from "../dlms/apdu/types.js";
+import { readData, readLength } from "../dlms/axdr/index.js";
+import { ByteReader } from "../dlms/codec/reader.js";
+import { DecodeError } from "../dlms/errors.js";
+
+/**
+ * Greedy split of `attributes` into consecutive chunks whose GET-Request-With-List encoding is at most
+ * `maxPduSize` bytes. `encodedSize` measures a request (the real encoder, so the bound is exact).
+ */
+export function splitForPdu(
+  attributes: AttributeRequest[],
+  maxPduSize: number,
+  encodedSize: (request: GetRequest) => number,
+): AttributeRequest[][] {
+  const invoke: InvokeIdAndPriority = { invokeId: 0, confirmed: true, highPriority: true };
+  const chunks: AttributeRequest[][] = [];
+  let current: AttributeRequest[] = [];
+  for (const attribute of attributes) {
+    const candidate = [...current, attribute];
+    const size = encodedSize({ tag: "get-request", kind: "with-list", invoke, attributes: candidate });
+    if (size <= maxPduSize || current.length === 0) current = candidate;
+    else {
+      chunks.push(current);
+      current = [attribute];
+    }
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}
+
+/** Decodes the raw-data of a block-transferred GET-Response-With-List: a counted list of Get-Data-Result. */
+export function decodeGetDataResultList(raw: Uint8Array): GetDataResult[] {
+  const r = new ByteReader(raw);
+  const count = readLength(r);
+  const results: GetDataResult[] = [];
+  for (let i = 0; i < count; i++) {
+    const at = r.offset;
+    const choice = r.readUInt8("Get-Data-Result choice");
+    if (choice === 0) results.push({ ok: true, data: readData(r) });
+    else if (choice === 1) results.push({ ok: false, error: r.readUInt8("data-access-result") });
+    else throw new DecodeError("malformed", `Get-Data-Result choice ${choice} at offset ${at} (expected 0 or 1)`, at);
+  }
+  if (r.isMore()) throw new DecodeError("malformed", `${r.remaining} trailing byte(s) after ${count} Get-Data-Result(s)`);
+  return results;
+}
