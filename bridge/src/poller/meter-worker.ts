@@ -1,0 +1,418 @@
+// One meter's worker: a single timer and at most one operation at a time, so nothing on one association ever runs
+// concurrently and the cost per meter does not depend on how many meters there are.
+//
+// Scheduling: `dueSlot` is the oldest grid slot not yet served. A healthy meter polls exactly at each slot; a poll
+// that overruns skips the slots it covered (counted, never bunched). After a failure the worker retries with
+// backoff (or waits for the breaker) and the retry serves the latest due slot.
+
+import type { MeterConfig, Reading } from "../model.js";
+import { type BackoffOptions, backoffDelayMs } from "./backoff.js";
+import { type BreakerOptions, type BreakerTransition, CircuitBreaker } from "./breaker.js";
+import { firstSlotAtOrAfter, latestDueSlot, phaseOffsetMs, skipTo } from "./schedule.js";
+import type { Semaphore } from "./semaphore.js";
+import type {
+  Clock,
+  MeterRuntimeState,
+  MeterSession,
+  PollerHooks,
+  PollResult,
+  RegisterOutcome,
+  SessionFactory,
+  SessionHooks,
+  TimerHandle,
+} from "./types.js";
+
+export interface WorkerOptions {
+  clock: Clock;
+  random: () => number;
+  hooks: PollerHooks;
+  sessionFactory: SessionFactory;
+  connectPermits: Semaphore;
+  breaker: BreakerOptions;
+  backoff: BackoffOptions;
+  /** An operation (connect, read, keep-alive, release) that has not settled after this long is abandoned. */
+  watchdogMs: number;
+  /** Longest idle time on an open association; beyond it the worker sends a keep-alive or releases. */
+  keepAliveMs: number;
+}
+
+type Operation = "connect" | "read-attributes" | "read" | "keep-alive" | "release";
+
+/** An operation outlived the watchdog: the session is presumed stuck and is replaced. */
+export class WatchdogTimeout extends Error {
+  override name = "WatchdogTimeout";
+  constructor(
+    readonly operation: Operation,
+    readonly afterMs: number,
+  ) {
+    super(`${operation} did not settle within ${afterMs} ms`);
+  }
+}
+
+class WorkerStopped extends Error {
+  override name = "WorkerStopped";
+}
+
+export class MeterWorker {
+  private readonly state: MeterRuntimeState;
+  private readonly breaker: CircuitBreaker;
+  private readonly phaseMs: number;
+  private readonly sessionHooks: SessionHooks;
+  private session: MeterSession | undefined;
+  /** Attributes of the current association, re-published when a unit appears or changes. */
+  private attributes: Record<string, string | number> = {};
+  private attributesPublished = false;
+  private timer: TimerHandle | undefined;
+  private dueSlot = 0;
+  private retryAt: number | undefined;
+  private failedAttempts = 0;
+  private lastActivityAt = 0;
+  private running: Promise<void> | undefined;
+  private abortOperation: ((error: Error) => void) | undefined;
+  private online: boolean | undefined;
+  private stopped = false;
+
+  constructor(
+    readonly meter: MeterConfig,
+    private readonly options: WorkerOptions,
+  ) {
+    this.breaker = new CircuitBreaker(options.breaker);
+    this.phaseMs = phaseOffsetMs(meter.id, meter.intervalMs);
+    this.state = {
+      meter: meter.id,
+      up: false,
+      connected: false,
+      breaker: "closed",
+      consecutiveFailures: 0,
+      skippedSlots: 0,
+      watchdogRestarts: 0,
+    };
+    const { hooks } = options;
+    this.sessionHooks = {
+      onFrame: hooks.onFrame ? (direction, bytes) => hooks.onFrame?.(meter.id, direction, bytes) : undefined,
+      onDiscarded: hooks.onDiscarded ? (reason) => hooks.onDiscarded?.(meter.id, reason) : undefined,
+    };
+  }
+
+  start(): void {
+    this.dueSlot = firstSlotAtOrAfter(this.options.clock.now(), this.meter.intervalMs, this.phaseMs);
+    this.arm();
+  }
+
+  snapshot(): MeterRuntimeState {
+    return { ...this.state };
+  }
+
+  /**
+   * Stops scheduling, lets an operation in flight finish until `deadline`, then releases the association
+   * (RLRQ/DISC) until `deadline`, and finally drops the link.
+   */
+  async stop(deadline: Promise<void>): Promise<void> {
+    this.stopped = true;
+    if (this.timer !== undefined) this.options.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.running) await Promise.race([this.running, deadline]);
+    this.abortOperation?.(new WorkerStopped("stopped"));
+    const session = this.session;
+    if (!session) return;
+    this.session = undefined;
+    await Promise.race([attempt(() => session.release()).catch(() => undefined), deadline]);
+    session.close();
+    this.markDisconnected("stopped");
+    this.emitState();
+  }
+
+  private arm(): void {
+    if (this.stopped) return;
+    const delay = Math.max(0, this.nextActionAt() - this.options.clock.now());
+    this.timer = this.options.clock.setTimeout(() => this.fire(), delay);
+  }
+
+  private nextActionAt(): number {
+    if (this.breaker.state === "open") return this.breaker.openUntil;
+    if (this.retryAt !== undefined) return this.retryAt;
+    if (this.session) return Math.min(this.dueSlot, this.lastActivityAt + this.options.keepAliveMs);
+    return this.dueSlot;
+  }
+
+  private fire(): void {
+    this.timer = undefined;
+    this.running = this.act()
+      .catch((error) => {
+        if (!(error instanceof WorkerStopped))
+          this.emit("read-failed", { operation: "worker", error: describe(error) });
+      })
+      .finally(() => {
+        this.running = undefined;
+        this.emitState();
+        this.arm();
+      });
+  }
+
+  private async act(): Promise<void> {
+    const now = this.options.clock.now();
+    if (this.session && this.retryAt === undefined && now < this.dueSlot) return this.keepAlive();
+
+    const gate = this.breaker.tryAttempt(now);
+    if (gate.transition) this.onBreakerTransition(gate.transition);
+    if (!gate.allowed) return;
+    this.retryAt = undefined;
+    if (now >= this.dueSlot) {
+      const due = latestDueSlot(this.dueSlot, this.meter.intervalMs, now);
+      this.dueSlot = due.slot;
+      this.state.skippedSlots += due.skipped;
+    }
+    if (!this.session && !(await this.connect(now))) return;
+    if (!this.stopped) await this.poll(now);
+  }
+
+  /** Opens a new association; false if it failed (already reported and counted). */
+  private async connect(attemptStartedAt: number): Promise<boolean> {
+    const permit = await this.options.connectPermits.acquire().catch(() => undefined);
+    if (!permit) return false; // the engine is stopping
+    if (this.stopped) {
+      permit.release();
+      return false;
+    }
+    const { clock } = this.options;
+    const connectStartedAt = clock.now();
+    const session = this.options.sessionFactory(this.meter, this.sessionHooks);
+    this.session = session;
+    try {
+      await this.guard("connect", () => session.connect());
+    } catch (error) {
+      permit.release();
+      if (!this.stopped) this.linkFailed("connect", error, attemptStartedAt);
+      return false;
+    }
+    permit.release();
+    if (this.stopped) return false;
+
+    this.state.connected = true;
+    this.lastActivityAt = clock.now();
+    this.emit("connect", { durationMs: clock.now() - connectStartedAt });
+    this.setOnline(true);
+    this.attributes = { transport: this.meter.transport };
+    this.attributesPublished = false;
+    try {
+      Object.assign(this.attributes, await this.guard("read-attributes", () => session.readAttributes()));
+    } catch (error) {
+      if (!this.stopped) this.linkFailed("read-attributes", error, attemptStartedAt);
+      return false;
+    }
+    return true;
+  }
+
+  private async poll(attemptStartedAt: number): Promise<void> {
+    const session = this.session;
+    if (!session) return;
+    const { clock } = this.options;
+    const ts = clock.now();
+    let outcomes: Record<string, RegisterOutcome>;
+    try {
+      outcomes = await this.guard("read", () => session.readRegisters(this.meter.registers));
+    } catch (error) {
+      if (!this.stopped) this.linkFailed("read", error, attemptStartedAt);
+      return;
+    }
+    const now = clock.now();
+    this.lastActivityAt = now;
+
+    const reading = this.toReading(ts, outcomes);
+    this.publishAttributes(reading.units ?? {});
+    const failed = Object.keys(reading.errors ?? {}).length > 0;
+    const hasValues = Object.keys(reading.values).length > 0;
+    if (hasValues) this.options.hooks.onReading(reading);
+    const result: PollResult = !hasValues ? "error" : failed ? "partial" : "ok";
+    this.options.hooks.onPoll(this.meter.id, result, now - attemptStartedAt);
+    this.state.lastResult = result;
+    if (hasValues) this.recordSuccess(ts);
+    else this.recordFailure("no register could be read", { retry: false });
+
+    // The slot is served either way (the meter answered); the next poll waits for the grid.
+    const next = skipTo(this.dueSlot + this.meter.intervalMs, this.meter.intervalMs, now);
+    this.dueSlot = next.slot;
+    this.state.skippedSlots += next.skipped;
+  }
+
+  private toReading(ts: number, outcomes: Record<string, RegisterOutcome>): Reading {
+    const values: Record<string, number> = {};
+    const units: Record<string, string> = {};
+    const errors: Record<string, string> = {};
+    for (const spec of this.meter.registers) {
+      const outcome = outcomes[spec.key];
+      if (outcome === undefined) errors[spec.key] = "no result";
+      else if ("error" in outcome) errors[spec.key] = outcome.error;
+      else {
+        values[spec.key] = outcome.value;
+        units[spec.key] = outcome.unit;
+      }
+      const reason = errors[spec.key];
+      if (reason !== undefined) this.emit("register-error", { key: spec.key, obis: spec.obis, reason });
+    }
+    const reading: Reading = { meter: this.meter.id, ts, values, units };
+    if (Object.keys(errors).length > 0) reading.errors = errors;
+    return reading;
+  }
+
+  private async keepAlive(): Promise<void> {
+    const session = this.session;
+    if (!session) return;
+    if (!session.keepAlive) {
+      // No cheap request available: release now and reconnect at the next slot.
+      await this.guard("release", () => session.release()).catch(() => undefined);
+      this.dropSession("idle");
+      return;
+    }
+    try {
+      await this.guard("keep-alive", () => session.keepAlive?.() ?? Promise.resolve());
+      this.lastActivityAt = this.options.clock.now();
+    } catch (error) {
+      if (this.stopped) return;
+      if (error instanceof WatchdogTimeout) this.countWatchdog(error);
+      this.emit("read-failed", { operation: "keep-alive", error: describe(error) });
+      this.dropSession("keep-alive failed");
+    }
+  }
+
+  /** The association failed (rejection, per-step timeout or watchdog): drop it, count it, schedule a retry. */
+  private linkFailed(operation: Operation, error: unknown, attemptStartedAt: number): void {
+    const { clock, hooks } = this.options;
+    if (error instanceof WatchdogTimeout) this.countWatchdog(error);
+    const message = describe(error);
+    this.emit(operation === "connect" ? "connect-failed" : "read-failed", { operation, error: message });
+    this.dropSession(`${operation} failed`);
+    if (operation === "connect") this.setOnline(false);
+    const result: PollResult = isTimeout(error) ? "timeout" : "error";
+    hooks.onPoll(this.meter.id, result, clock.now() - attemptStartedAt);
+    this.state.lastResult = result;
+    this.recordFailure(message, { retry: true });
+  }
+
+  private countWatchdog(error: WatchdogTimeout): void {
+    this.state.watchdogRestarts++;
+    this.emit("watchdog-restart", { operation: error.operation, afterMs: error.afterMs });
+  }
+
+  private recordSuccess(ts: number): void {
+    this.failedAttempts = 0;
+    this.retryAt = undefined;
+    this.state.up = true;
+    this.state.consecutiveFailures = 0;
+    this.state.lastSuccessTs = ts;
+    const transition = this.breaker.onSuccess();
+    if (transition) this.onBreakerTransition(transition);
+  }
+
+  private recordFailure(message: string, { retry }: { retry: boolean }): void {
+    const now = this.options.clock.now();
+    this.state.up = false;
+    this.state.consecutiveFailures++;
+    this.state.lastError = message;
+    this.state.lastErrorTs = now;
+    const transition = this.breaker.onFailure(now);
+    if (transition) {
+      this.onBreakerTransition(transition);
+      this.retryAt = undefined;
+      this.dropSession("breaker open");
+      this.setOnline(false);
+    } else if (retry) {
+      this.retryAt = now + backoffDelayMs(this.failedAttempts, this.options.backoff, this.options.random);
+    }
+    this.failedAttempts++;
+  }
+
+  private onBreakerTransition(transition: BreakerTransition): void {
+    this.state.breaker = transition.to;
+    const detail: Record<string, unknown> = { ...transition, consecutiveFailures: this.state.consecutiveFailures };
+    if (transition.to === "open") detail.openUntil = this.breaker.openUntil;
+    this.emit("breaker", detail);
+  }
+
+  private publishAttributes(units: Record<string, string>): void {
+    let changed = !this.attributesPublished;
+    for (const [key, unit] of Object.entries(units)) {
+      if (this.attributes[`unit_${key}`] === unit) continue;
+      this.attributes[`unit_${key}`] = unit;
+      changed = true;
+    }
+    if (!changed) return;
+    this.attributesPublished = true;
+    this.options.hooks.onAttributes(this.meter.id, { ...this.attributes });
+  }
+
+  private dropSession(reason: string): void {
+    const session = this.session;
+    if (!session) return;
+    this.session = undefined;
+    session.close();
+    this.markDisconnected(reason);
+  }
+
+  private markDisconnected(reason: string): void {
+    if (!this.state.connected) return;
+    this.state.connected = false;
+    this.emit("disconnect", { reason });
+  }
+
+  private setOnline(online: boolean): void {
+    if (this.online === online) return;
+    this.online = online;
+    this.options.hooks.onMeterStatus(this.meter.id, online);
+  }
+
+  private emit(kind: Parameters<PollerHooks["onEvent"]>[1], detail: Record<string, unknown>): void {
+    this.options.hooks.onEvent(this.meter.id, kind, detail);
+  }
+
+  private emitState(): void {
+    this.options.hooks.onState(this.meter.id, this.snapshot());
+  }
+
+  /** Runs one session operation under the watchdog; stop() can abort it too. */
+  private guard<T>(operation: Operation, run: () => Promise<T>): Promise<T> {
+    const { clock, watchdogMs } = this.options;
+    return new Promise<T>((resolve, reject) => {
+      let settled = false;
+      const settle = (finish: () => void) => {
+        if (settled) return; // an abandoned operation settling late must not touch its successor
+        settled = true;
+        clock.clearTimeout(timer);
+        if (this.abortOperation === abort) this.abortOperation = undefined;
+        finish();
+      };
+      const abort = (error: Error) => settle(() => reject(error));
+      const timer = clock.setTimeout(
+        () => settle(() => reject(new WatchdogTimeout(operation, watchdogMs))),
+        watchdogMs,
+      );
+      this.abortOperation = abort;
+      attempt(run).then(
+        (value) => settle(() => resolve(value)),
+        (error) => settle(() => reject(error)),
+      );
+    });
+  }
+}
+
+function attempt<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return run();
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Error)
+    return error.name && error.name !== "Error" ? `${error.name}: ${error.message}` : error.message;
+  return String(error);
+}
+
+/** Per-step timeouts of the client (TimeoutError), of the transport (kind "timeout") and the watchdog. */
+function isTimeout(error: unknown): boolean {
+  if (error instanceof WatchdogTimeout) return true;
+  if (typeof error !== "object" || error === null) return false;
+  const { name, kind } = error as { name?: unknown; kind?: unknown };
+  return name === "TimeoutError" || kind === "timeout";
+}

@@ -1,0 +1,87 @@
+// Contracts of the polling engine. The engine knows nothing of MQTT, the outbox or metrics: the composition root
+// passes a PollerHooks object and wires each callback to its consumer.
+
+import type { MeterConfig, Reading, RegisterSpec } from "../model.js";
+
+export type BreakerState = "closed" | "open" | "half-open";
+export type PollResult = "ok" | "partial" | "error" | "timeout";
+export type MeterEventKind =
+  | "connect"
+  | "disconnect"
+  | "connect-failed"
+  | "breaker"
+  | "watchdog-restart"
+  | "register-error"
+  | "read-failed";
+
+/** What the engine knows about one meter; a snapshot is passed to onState after every change. */
+export interface MeterRuntimeState {
+  meter: string;
+  /** The last poll produced a reading. */
+  up: boolean;
+  /** An association is open. */
+  connected: boolean;
+  breaker: BreakerState;
+  consecutiveFailures: number;
+  lastResult?: PollResult;
+  lastSuccessTs?: number;
+  lastError?: string;
+  lastErrorTs?: number;
+  /** Grid slots that passed without a poll (overrun, backoff, open breaker). */
+  skippedSlots: number;
+  watchdogRestarts: number;
+}
+
+export interface PollerHooks {
+  onReading(reading: Reading): void;
+  /** serial_number, logical_device_name, firmware?, transport, unit_<key>: after each (re)association. */
+  onAttributes(meter: string, attrs: Record<string, string | number>): void;
+  /** Reachability changes only. */
+  onMeterStatus(meter: string, online: boolean): void;
+  /** `detail` never holds secrets. "register-error" comes once per failed key: {key, obis, reason}. */
+  onEvent(meter: string, kind: MeterEventKind, detail: Record<string, unknown>): void;
+  /** One call per poll attempt, including attempts that failed to connect. */
+  onPoll(meter: string, result: PollResult, durationMs: number): void;
+  onState(meter: string, state: MeterRuntimeState): void;
+  onFrame?(meter: string, direction: "tx" | "rx", bytes: number): void;
+  onDiscarded?(meter: string, reason: string): void;
+}
+
+export type RegisterOutcome = { value: number; unit: string } | { error: string };
+
+/** One association with one meter. The engine never calls two methods of one session at once. */
+export interface MeterSession {
+  connect(): Promise<void>;
+  /** Per key: the scaled value and unit, or the reason it failed (a data-access-result). Rejects if the link fails. */
+  readRegisters(specs: RegisterSpec[]): Promise<Record<string, RegisterOutcome>>;
+  readAttributes(): Promise<Record<string, string>>;
+  /** A cheap request that keeps the association inside the meter's inactivity timeout. */
+  keepAlive?(): Promise<void>;
+  release(): Promise<void>;
+  /** Drops the link at once; must be safe to call at any time, more than once. */
+  close(): void;
+}
+
+export interface SessionHooks {
+  onFrame?(direction: "tx" | "rx", bytes: number): void;
+  onDiscarded?(reason: string): void;
+}
+
+/** Builds a fresh session for each (re)association. */
+export type SessionFactory = (meter: MeterConfig, hooks: SessionHooks) => MeterSession;
+
+export type TimerHandle = unknown;
+
+/** Time source and timers, injectable so tests can run the engine on a fake clock. */
+export interface Clock {
+  now(): number;
+  setTimeout(callback: () => void, delayMs: number): TimerHandle;
+  clearTimeout(handle: TimerHandle): void;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  // Looked up on each call so vitest fake timers installed after import still apply.
+  setTimeout: (callback, delayMs) => globalThis.setTimeout(callback, delayMs),
+  clearTimeout: (handle) => globalThis.clearTimeout(handle as ReturnType<typeof setTimeout>),
+};
