@@ -1,0 +1,130 @@
+// The bridge's global environment variables: one table gives name, default and meaning (docs/contracts.md lists
+// the same). Each parser returns the value or throws an Error whose message explains the expected form.
+import { hostname } from "node:os";
+import { LOG_LEVELS } from "../log.js";
+
+export interface EnvVariable<T> {
+  name: string;
+  description: string;
+  /** Shown in .env.example; undefined = optional without default. */
+  example?: string;
+  secret?: boolean;
+  parse(text: string | undefined): T;
+}
+
+function integerIn(min: number, max: number) {
+  return (text: string): number => {
+    const value = Number(text);
+    if (!/^\d+$/.test(text.trim()) || value < min || value > max) {
+      throw new Error(`'${text}' is not an integer in ${min}..${max}`);
+    }
+    return value;
+  };
+}
+
+function withDefault<T>(fallback: string, parse: (text: string) => T) {
+  return (text: string | undefined): T => parse(text === undefined || text.trim() === "" ? fallback : text.trim());
+}
+
+function optionalText(text: string | undefined): string | undefined {
+  return text === undefined || text === "" ? undefined : text;
+}
+
+const MQTT_SCHEMES = ["mqtt:", "mqtts:", "tcp:", "ssl:", "ws:", "wss:"];
+
+/** The MQTT URL, checked; credentials in it are refused (the URL is logged, MQTT_PASSWORD is not). */
+function parseMqttUrl(text: string): string {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new Error("is not a URL (e.g. mqtt://mosquitto:1884)");
+  }
+  if (url.username || url.password) throw new Error("must not hold credentials: use MQTT_USERNAME and MQTT_PASSWORD");
+  if (!MQTT_SCHEMES.includes(url.protocol)) {
+    throw new Error(`scheme '${url.protocol}' is not one of ${MQTT_SCHEMES.map((s) => s.slice(0, -1)).join(", ")}`);
+  }
+  return text;
+}
+
+function parseLogLevel(text: string): string {
+  if (!LOG_LEVELS.includes(text as (typeof LOG_LEVELS)[number])) {
+    throw new Error(`'${text}' is not one of ${LOG_LEVELS.join(", ")}`);
+  }
+  return text;
+}
+
+export const ENV = {
+  mqttUrl: {
+    name: "MQTT_URL",
+    description: "Broker the bridge publishes to",
+    example: "mqtt://localhost:1884",
+    parse: withDefault("mqtt://localhost:1884", parseMqttUrl),
+  },
+  mqttUsername: { name: "MQTT_USERNAME", description: "Broker user name", parse: optionalText },
+  mqttPassword: { name: "MQTT_PASSWORD", description: "Broker password", secret: true, parse: optionalText },
+  mqttClientId: {
+    name: "MQTT_CLIENT_ID",
+    description: "MQTT client id (unique per bridge: two clients with one id kick each other off)",
+    parse: withDefault(`dlms-bridge-${hostname()}`, (text) => text),
+  },
+  mqttCaFile: { name: "MQTT_CA_FILE", description: "CA certificate (PEM) for mqtts://", parse: optionalText },
+  httpPort: {
+    name: "HTTP_PORT",
+    description: "Port of /metrics, /healthz, /readyz, /api/meters",
+    example: "9464",
+    parse: withDefault("9464", integerIn(0, 65535)),
+  },
+  dbPath: {
+    name: "DB_PATH",
+    description: "SQLite file of the durable outbox and meter state",
+    example: "./data/bridge.db",
+    parse: withDefault("./data/bridge.db", (text) => text),
+  },
+  outboxMaxRows: {
+    name: "OUTBOX_MAX_ROWS",
+    description: "Readings kept while the broker is unreachable; beyond it the oldest are dropped",
+    example: "1000000",
+    parse: withDefault("1000000", integerIn(1, 1_000_000_000)),
+  },
+  logLevel: {
+    name: "LOG_LEVEL",
+    description: `One of ${LOG_LEVELS.join(", ")}`,
+    example: "info",
+    parse: withDefault("info", parseLogLevel),
+  },
+  maxConcurrentConnects: {
+    name: "MAX_CONCURRENT_CONNECTS",
+    description: "Meter associations opened at the same time",
+    example: "32",
+    parse: withDefault("32", integerIn(1, 10_000)),
+  },
+  breakerFailureThreshold: {
+    name: "BREAKER_FAILURE_THRESHOLD",
+    description: "Consecutive failed polls that open a meter's circuit breaker",
+    example: "5",
+    parse: withDefault("5", integerIn(1, 1000)),
+  },
+  breakerOpenSeconds: {
+    name: "BREAKER_OPEN_SECONDS",
+    description: "Seconds an open breaker waits before a trial poll",
+    example: "60",
+    parse: withDefault("60", integerIn(1, 86_400)),
+  },
+  eventRetentionDays: {
+    name: "EVENT_RETENTION_DAYS",
+    description: "Days meter events are kept in the database",
+    example: "7",
+    parse: withDefault("7", integerIn(1, 3650)),
+  },
+} satisfies Record<string, EnvVariable<unknown>>;
+
+/** The global part of .env.example (meters are documented separately). */
+export function renderEnvExample(): string {
+  return Object.values(ENV as Record<string, EnvVariable<unknown>>)
+    .map(
+      (variable) =>
+        `# ${variable.description}\n${variable.example === undefined ? "# " : ""}${variable.name}=${variable.example ?? ""}`,
+    )
+    .join("\n\n");
+}

@@ -1,0 +1,203 @@
+// Every metric of docs/contracts.md in one prom-client Registry. Names and labels are the contract: change both together.
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+
+export const METRIC_PREFIX = "dlms_bridge_";
+
+/** Where the outbox gauges read their values at scrape time (the Outbox implements it). */
+export interface OutboxGaugeSource {
+  pending(): number;
+  oldestAgeMs(now: number): number;
+}
+
+export type BreakerStateName = "closed" | "half-open" | "open";
+export const BREAKER_STATE_VALUE: Record<BreakerStateName, number> = { closed: 0, "half-open": 1, open: 2 };
+
+export interface BridgeMetrics {
+  registry: Registry;
+  buildInfo: Gauge<"version" | "node_version">;
+  meterUp: Gauge<"meter">;
+  readsTotal: Counter<"meter" | "result">;
+  readDuration: Histogram<"meter">;
+  lastSuccessTimestamp: Gauge<"meter">;
+  breakerState: Gauge<"meter">;
+  consecutiveFailures: Gauge<"meter">;
+  meterValue: Gauge<"meter" | "key" | "unit">;
+  registerErrorsTotal: Counter<"meter" | "key" | "reason">;
+  connectsTotal: Counter<"meter" | "result">;
+  watchdogRestartsTotal: Counter<"meter">;
+  outboxPending: Gauge;
+  outboxOldestAgeSeconds: Gauge;
+  outboxDroppedTotal: Counter;
+  mqttConnected: Gauge;
+  mqttPublishesTotal: Counter<"result">;
+  framesTotal: Counter<"meter" | "direction">;
+  frameBytesTotal: Counter<"meter" | "direction">;
+  framesDiscardedTotal: Counter<"meter" | "reason">;
+  /** Makes dlms_bridge_outbox_pending / _oldest_age_seconds read the outbox at each scrape. */
+  observeOutbox(source: OutboxGaugeSource): void;
+}
+
+export interface CreateMetricsOptions {
+  version?: string;
+  /** Default true; tests creating many registries may turn the process collectors off. */
+  defaultMetrics?: boolean;
+}
+
+/** Seconds: one meter round trip is ~50 ms on a LAN and several seconds over slow serial/GPRS links. */
+const READ_DURATION_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60];
+
+export function createMetrics(options: CreateMetricsOptions = {}): BridgeMetrics {
+  const registry = new Registry();
+  const registers = [registry];
+  if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: METRIC_PREFIX });
+
+  let outboxSource: OutboxGaugeSource | undefined;
+  const name = (suffix: string) => `${METRIC_PREFIX}${suffix}`;
+
+  const buildInfo = new Gauge({
+    name: name("build_info"),
+    help: "Always 1; labels carry the bridge version and the Node.js version.",
+    labelNames: ["version", "node_version"] as const,
+    registers,
+  });
+  buildInfo.set({ version: options.version ?? packageVersion(), node_version: process.version }, 1);
+
+  const perMeter = {
+    meterUp: new Gauge({
+      name: name("meter_up"),
+      help: "1 when the last poll of the meter succeeded, else 0.",
+      labelNames: ["meter"] as const,
+      registers,
+    }),
+    readsTotal: new Counter({
+      name: name("meter_reads_total"),
+      help: "Polls of a meter by result (ok, partial, error, timeout).",
+      labelNames: ["meter", "result"] as const,
+      registers,
+    }),
+    readDuration: new Histogram({
+      name: name("read_duration_seconds"),
+      help: "Duration of one poll of a meter (connect, reads, release).",
+      labelNames: ["meter"] as const,
+      buckets: READ_DURATION_BUCKETS,
+      registers,
+    }),
+    lastSuccessTimestamp: new Gauge({
+      name: name("meter_last_success_timestamp_seconds"),
+      help: "Unix time of the last successful poll of the meter.",
+      labelNames: ["meter"] as const,
+      registers,
+    }),
+    breakerState: new Gauge({
+      name: name("meter_breaker_state"),
+      help: "Circuit breaker of the meter: 0 closed, 1 half-open, 2 open.",
+      labelNames: ["meter"] as const,
+      registers,
+    }),
+    consecutiveFailures: new Gauge({
+      name: name("meter_consecutive_failures"),
+      help: "Failed polls of the meter since its last success.",
+      labelNames: ["meter"] as const,
+      registers,
+    }),
+    meterValue: new Gauge({
+      name: name("meter_value"),
+      help: "Last scaled value read from a register of the meter.",
+      labelNames: ["meter", "key", "unit"] as const,
+      registers,
+    }),
+    registerErrorsTotal: new Counter({
+      name: name("register_errors_total"),
+      help: "Registers that could not be read, by reason.",
+      labelNames: ["meter", "key", "reason"] as const,
+      registers,
+    }),
+    connectsTotal: new Counter({
+      name: name("meter_connects_total"),
+      help: "Association attempts with the meter by result (ok, error).",
+      labelNames: ["meter", "result"] as const,
+      registers,
+    }),
+    watchdogRestartsTotal: new Counter({
+      name: name("watchdog_restarts_total"),
+      help: "Polls of the meter aborted by the watchdog because they hung.",
+      labelNames: ["meter"] as const,
+      registers,
+    }),
+    framesTotal: new Counter({
+      name: name("frames_total"),
+      help: "HDLC frames or wrapper PDUs exchanged with the meter, by direction (rx, tx).",
+      labelNames: ["meter", "direction"] as const,
+      registers,
+    }),
+    frameBytesTotal: new Counter({
+      name: name("frame_bytes_total"),
+      help: "Bytes of the frames exchanged with the meter, by direction.",
+      labelNames: ["meter", "direction"] as const,
+      registers,
+    }),
+    framesDiscardedTotal: new Counter({
+      name: name("frames_discarded_total"),
+      help: "Received frames discarded (bad FCS/HCS, wrong address, ...), by reason.",
+      labelNames: ["meter", "reason"] as const,
+      registers,
+    }),
+  };
+
+  const outboxPending = new Gauge({
+    name: name("outbox_pending"),
+    help: "Readings stored in the outbox and not yet acknowledged by the broker.",
+    registers,
+    collect() {
+      if (outboxSource) this.set(outboxSource.pending());
+    },
+  });
+  const outboxOldestAgeSeconds = new Gauge({
+    name: name("outbox_oldest_age_seconds"),
+    help: "Age of the oldest unacknowledged reading in the outbox (0 when empty).",
+    registers,
+    collect() {
+      if (outboxSource) this.set(outboxSource.oldestAgeMs(Date.now()) / 1000);
+    },
+  });
+
+  return {
+    registry,
+    buildInfo,
+    ...perMeter,
+    outboxPending,
+    outboxOldestAgeSeconds,
+    outboxDroppedTotal: new Counter({
+      name: name("outbox_dropped_total"),
+      help: "Oldest readings dropped because the outbox reached OUTBOX_MAX_ROWS.",
+      registers,
+    }),
+    mqttConnected: new Gauge({ name: name("mqtt_connected"), help: "1 while connected to the broker.", registers }),
+    mqttPublishesTotal: new Counter({
+      name: name("mqtt_publishes_total"),
+      help: "QoS 1 publishes by result (ok = acknowledged by the broker, error).",
+      labelNames: ["result"] as const,
+      registers,
+    }),
+    observeOutbox(source) {
+      outboxSource = source;
+    },
+  };
+}
+
+/** The version of the bridge package (bridge/package.json), found by walking up from this module. */
+function packageVersion(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let depth = 0; depth < 5; depth++) {
+    const candidate = join(dir, "package.json");
+    if (existsSync(candidate)) {
+      const pkg = JSON.parse(readFileSync(candidate, "utf8")) as { name?: string; version?: string };
+      if (pkg.name === "dlms-bridge" && pkg.version) return pkg.version;
+    }
+    dir = dirname(dir);
+  }
+  return "unknown";
+}
