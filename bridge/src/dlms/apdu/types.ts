@@ -149,6 +149,8 @@ export interface ExceptionResponse {
   stateErrorName: string;
   serviceError: number; // 1 operation-not-possible, 2 service-not-supported, 3 other-reason, ...
   serviceErrorName: string;
+  /** Only with service-error 6 (invocation-counter-error): the counter value the server expects. */
+  invocationCounter?: number;
 }
 
 export type Apdu =
