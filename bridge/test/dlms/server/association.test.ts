@@ -4,6 +4,7 @@ import type {
   Aare,
   Aarq,
   Apdu,
+  AttributeRequest,
   GetDataResult,
   GetRequest,
   GetResponse,
@@ -97,8 +98,12 @@ function aarq(overrides: Partial<Aarq> = {}, init: Partial<Aarq["userInformation
   };
 }
 
+function attribute(ln: Uint8Array, attributeId = 2, classId = 3): AttributeRequest {
+  return { classId, instanceId: ln, attributeId };
+}
+
 function getNormal(ln: Uint8Array, attributeId = 2, classId = 3): GetRequest {
-  return { tag: "get-request", kind: "normal", invoke, attribute: { classId, instanceId: ln, attributeId } };
+  return { tag: "get-request", kind: "normal", invoke, attribute: attribute(ln, attributeId, classId) };
 }
 
 function asAare(apdu: Apdu | null): Aare {
@@ -183,10 +188,7 @@ describe("ServerAssociation: AARQ", () => {
     const s = server({ conformance: conformanceMask(["block-transfer-with-get-or-read", "get"]) });
     const init = asAare(s.handle(aarq(), 16)).userInformation as InitiateResponse;
     expect(hasConformance(init.negotiatedConformance, "multiple-references")).toBe(false);
-    const reply = s.handle(
-      { tag: "get-request", kind: "with-list", invoke, attributes: [getNormal(VOLTAGE).attribute] },
-      16,
-    );
+    const reply = s.handle({ tag: "get-request", kind: "with-list", invoke, attributes: [attribute(VOLTAGE)] }, 16);
     expect(reply).toMatchObject({ tag: "exception-response", stateError: 1, serviceError: 2 });
   });
 
@@ -225,7 +227,7 @@ describe("ServerAssociation: GET", () => {
       tag: "get-request",
       kind: "with-list",
       invoke,
-      attributes: [getNormal(VOLTAGE, 3).attribute, getNormal(MISSING).attribute, getNormal(VOLTAGE).attribute],
+      attributes: [attribute(VOLTAGE, 3), attribute(MISSING), attribute(VOLTAGE)],
     };
     const reply = asGetResponse(associated().handle(request, 16));
     expect(reply.kind === "with-list" && reply.results).toEqual([
