@@ -1,0 +1,2 @@
+export { Outbox, type OutboxMessage, type OutboxOptions, type OutboxRow, telemetryMessage } from "./outbox.js";
+export { OutboxWriter, type OutboxWriterOptions } from "./writer.js";

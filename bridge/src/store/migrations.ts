@@ -1,0 +1,35 @@
+// Schema migrations, applied in order at open. PRAGMA user_version records how many have run; append, never edit.
+
+export const MIGRATIONS: readonly string[] = [
+  `
+  -- AUTOINCREMENT: ids are never reused, so the publisher's "sent up to id N" cursor stays valid after the
+  -- outbox empties.
+  CREATE TABLE outbox (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    meter TEXT NOT NULL,
+    topic TEXT NOT NULL,
+    payload TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+  );
+  CREATE TABLE meters (
+    id TEXT PRIMARY KEY,
+    config TEXT NOT NULL,
+    last_success INTEGER,
+    last_error TEXT,
+    consecutive_failures INTEGER NOT NULL DEFAULT 0,
+    breaker_state TEXT NOT NULL DEFAULT 'closed',
+    updated_at INTEGER NOT NULL
+  );
+  CREATE TABLE events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    meter TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    ts INTEGER NOT NULL
+  );
+  CREATE INDEX events_ts ON events (ts);
+  CREATE INDEX events_meter_ts ON events (meter, ts);
+  CREATE TABLE health (id INTEGER PRIMARY KEY CHECK (id = 1), checked_at INTEGER NOT NULL);
+  INSERT INTO health (id, checked_at) VALUES (1, 0);
+  `,
+];

@@ -1,0 +1,67 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { parseMeterUrl } from "../../src/config/index.js";
+import { type Db, openDatabase } from "../../src/store/db.js";
+import { listEvents, pruneEvents, recordEvent } from "../../src/store/events.js";
+import { listStoredMeters, saveMeterConfigs, saveMeterState } from "../../src/store/meters.js";
+import { tempDbPath } from "./temp-db.js";
+
+describe("openDatabase", () => {
+  let temp: ReturnType<typeof tempDbPath>;
+  let db: Db;
+  beforeEach(() => {
+    temp = tempDbPath();
+    db = openDatabase(temp.path);
+  });
+  afterEach(async () => {
+    await db.close();
+    temp.cleanup();
+  });
+
+  it("uses WAL with synchronous=NORMAL and migrates once (reopening keeps data)", async () => {
+    expect(db.sqlite.pragma("journal_mode", { simple: true })).toBe("wal");
+    expect(db.sqlite.pragma("synchronous", { simple: true })).toBe(1);
+    await recordEvent(db, { meter: "m", kind: "connect", detail: {}, ts: 1 });
+    await db.close();
+    db = openDatabase(temp.path);
+    expect(await listEvents(db)).toHaveLength(1);
+  });
+
+  it("refuses a database written by a newer schema, naming the file", async () => {
+    db.sqlite.pragma("user_version = 99");
+    await db.close();
+    expect(() => openDatabase(temp.path)).toThrow(/bridge\.db.*schema version 99/);
+    db = openDatabase(":memory:");
+  });
+
+  it("reports writability, false once closed", async () => {
+    expect(db.isWritable()).toBe(true);
+    await db.close();
+    expect(db.isWritable()).toBe(false);
+  });
+
+  it("stores meter configuration without the password and keeps the last state", async () => {
+    const meter = parseMeterUrl("MS1", "hdlc://10.0.0.5:4059?auth=low", { METER_MS1_PASSWORD: "top-secret" });
+    const other = parseMeterUrl("old", "hdlc://10.0.0.6:4059");
+    await saveMeterConfigs(db, [meter, other], 1);
+    await saveMeterState(db, "ms1", { consecutiveFailures: 2, breakerState: "open", lastError: "timeout" }, 2);
+    await saveMeterConfigs(db, [meter], 3); // "old" is no longer configured
+
+    const raw = db.sqlite.prepare("SELECT * FROM meters").all();
+    expect(JSON.stringify(raw)).not.toContain("top-secret");
+    const stored = await listStoredMeters(db);
+    expect(stored).toHaveLength(1);
+    expect(stored[0]).toMatchObject({ id: "ms1", consecutiveFailures: 2, breakerState: "open", lastError: "timeout" });
+    expect(stored[0]!.config).toMatchObject({ host: "10.0.0.5", auth: "low" });
+  });
+
+  it("prunes events older than the retention", async () => {
+    const day = 86_400_000;
+    const now = 100 * day;
+    await recordEvent(db, { meter: "m", kind: "connect", detail: { n: 1 }, ts: now - 8 * day });
+    await recordEvent(db, { meter: "m", kind: "breaker", detail: { to: "open" }, ts: now - 6 * day });
+    expect(await pruneEvents(db, 7, now)).toBe(1);
+    expect(await listEvents(db, { meter: "m" })).toEqual([
+      { meter: "m", kind: "breaker", detail: { to: "open" }, ts: now - 6 * day },
+    ]);
+  });
+});
