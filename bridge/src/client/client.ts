@@ -18,6 +18,7 @@ import { decodeDataLenient } from "../dlms/axdr/index.js";
 import type { DlmsData } from "../dlms/axdr/types.js";
 import { formatObis } from "../dlms/cosem/obis.js";
 import { DataAccessError, DecodeError, type DlmsError, RemoteProtocolError } from "../dlms/errors.js";
+import { decodeFrame, describeFrame } from "../dlms/hdlc/frame.js";
 import type { DataLink, HdlcParameters, LinkEvent } from "../dlms/link.js";
 import { type Transport, TransportError, type TransportEvent } from "../transport/types.js";
 import {
@@ -248,7 +249,7 @@ export class DlmsClient implements DlmsClientApi {
   /** HDLC: DISC and wait for UA/DM, tolerating silence; wrapper: nothing to do. */
   private async bestEffortDisc(): Promise<void> {
     const link = this.link;
-    if (!link || link.kind !== "hdlc" || !link.isConnected || this.state === "closed") return;
+    if (link?.kind !== "hdlc" || !link.isConnected || this.state === "closed") return;
     try {
       this.sendLinkControl(() => link.disconnect(), "DISC");
       await this.wait("release", "DISC", (e) => e.type === "disconnected", "tolerate");
@@ -450,7 +451,7 @@ export class DlmsClient implements DlmsClientApi {
     if (!link || this.state === "closed") return;
     const frames = link.takeOutgoing();
     for (const frame of frames) {
-      this.options.onFrame?.("tx", maskSecret(frame, this.secret), this.txSummary || "link control");
+      this.options.onFrame?.("tx", maskSecret(frame, this.secret), this.describeTx(link, frame));
       try {
         this.transport.write(frame);
       } catch (error) {
@@ -459,6 +460,20 @@ export class DlmsClient implements DlmsClientApi {
       }
     }
     this.txSummary = "";
+  }
+
+  /** Trace line of an outgoing frame: its link-level summary plus what the client meant to send. */
+  private describeTx(link: DataLink, frame: Uint8Array): string {
+    let head: string;
+    if (link.kind === "wrapper") head = `WPDU ${Math.max(0, frame.length - 8)}B`;
+    else {
+      try {
+        head = describeFrame(decodeFrame(frame));
+      } catch (error) {
+        head = `unparsable frame (${messageOf(error)})`;
+      }
+    }
+    return this.txSummary ? `${head} ${this.txSummary}` : head;
   }
 
   private onTransportEvent(event: TransportEvent): void {
@@ -517,7 +532,9 @@ export class DlmsClient implements DlmsClientApi {
     } catch (error) {
       const decodeError = error instanceof DecodeError ? error : new DecodeError("malformed", messageOf(error));
       this.options.onDiscarded?.(decodeError);
-      this.failWaiter((w) => new ProtocolViolationError(w.step, `undecodable reply to ${w.what}: ${decodeError.message}`));
+      this.failWaiter(
+        (w) => new ProtocolViolationError(w.step, `undecodable reply to ${w.what}: ${decodeError.message}`),
+      );
       return;
     }
     if (this.waiter?.offer({ type: "apdu", apdu })) return;

@@ -42,6 +42,7 @@ export function decodeGetDataResultList(raw: Uint8Array): GetDataResult[] {
     else if (choice === 1) results.push({ ok: false, error: r.readUInt8("data-access-result") });
     else throw new DecodeError("malformed", `Get-Data-Result choice ${choice} at offset ${at} (expected 0 or 1)`, at);
   }
-  if (r.isMore()) throw new DecodeError("malformed", `${r.remaining} trailing byte(s) after ${count} Get-Data-Result(s)`);
+  if (r.isMore())
+    throw new DecodeError("malformed", `${r.remaining} trailing byte(s) after ${count} Get-Data-Result(s)`);
   return results;
 }

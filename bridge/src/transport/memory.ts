@@ -50,7 +50,6 @@ export class MemoryTransport implements Transport {
   }
 }
 
-
 /** Two connected ends: [client, server]. Both must be opened (the server end may be opened at once). */
 export function createMemoryPair(): [MemoryTransport, MemoryTransport] {
   const a = new MemoryTransport();

@@ -6,6 +6,8 @@ export interface TcpTransportOptions {
   host: string;
   port: number;
   connectTimeoutMs: number;
+  /** Tests only: supplies the socket (e.g. one whose connect never completes). */
+  createSocket?: () => Socket;
 }
 
 export class TcpTransport implements Transport {
@@ -23,7 +25,7 @@ export class TcpTransport implements Transport {
     const { host, port, connectTimeoutMs } = this.options;
     const where = `${host}:${port}`;
     return new Promise((resolve, reject) => {
-      const socket = new Socket();
+      const socket = this.options.createSocket?.() ?? new Socket();
       this.socket = socket;
       let opened = false;
       const timer = setTimeout(() => {

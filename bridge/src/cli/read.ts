@@ -1,0 +1,280 @@
+// `dlms-bridge read`: the technician's one-shot read of a few objects, with scaler/unit applied, optional JSON
+// output and a hex frame trace (password masked). Connection, association and per-object failures all end in a
+// one-line message saying what failed and where.
+import { parseArgs } from "node:util";
+import { DlmsClient } from "../client/client.js";
+import { AssociationRejectedError, ClientError } from "../client/errors.js";
+import { type AttributeReading, readAttributes } from "../client/reads.js";
+import type { AuthSettings, LinkSettings } from "../client/types.js";
+import { parseMeterUrl } from "../config/meter-url.js";
+import { toHex } from "../dlms/codec/hex.js";
+import { dataToJson } from "../dlms/cosem/display.js";
+import { formatObis, parseObis } from "../dlms/cosem/obis.js";
+import { applyScaler, numericValue } from "../dlms/cosem/scaler.js";
+import type { MeterConfig, RegisterSpec } from "../model.js";
+import { TcpTransport } from "../transport/tcp.js";
+import {
+  type CliIo,
+  choiceOption,
+  EXIT_FAILURE,
+  EXIT_OK,
+  EXIT_USAGE,
+  intOption,
+  processIo,
+  readEnvFile,
+  UsageError,
+} from "./args.js";
+
+export const READ_USAGE = `usage: dlms-bridge read --host H [--port P] --obis OBIS [--obis OBIS ...] [options]
+       dlms-bridge read --meter ID [--env FILE] [--obis OBIS ...] [options]
+Reads COSEM objects from one meter and prints each value with its scaler and unit applied.
+
+  --host H              meter or simulator host
+  --port P              TCP port (default 4059 for hdlc, 4060 for wrapper)
+  --transport T         hdlc (default) or wrapper
+  --client N            client SAP / wPort (default 16, public client)
+  --server N            server logical address / wPort (default 1)
+  --physical N          HDLC server physical address (omit for none)
+  --address-size 1|2|4  HDLC server address size in bytes (default: smallest that fits)
+  --auth none|low       authentication (default none); low needs --password
+  --password X          LLS password (never printed; prefer --meter with METER_<ID>_PASSWORD)
+  --obis OBIS           object to read, 1.0.32.7.0.255 or 1-0:32.7.0[*255]; repeatable
+  --class N             interface class of the objects (default 3, Register)
+  --attr N              attribute to read (default 2, value)
+  --timeout MS          per-step timeout in milliseconds (default 5000)
+  --disc-first          send DISC before SNRM (frees a meter left busy by a dead client)
+  --json                one JSON object per object on stdout
+  --trace               every frame in hex on stderr, with direction and summary
+  --meter ID            take the connection from METER_<ID> in the env file (options above override it);
+                        without --obis, reads the meter's configured registers
+  --env FILE            env file for --meter (default .env)
+
+Exit status: 0 all objects read, 1 a failure (connection, association or any object), 2 bad usage.`;
+
+const OPTIONS = {
+  host: { type: "string" },
+  port: { type: "string" },
+  transport: { type: "string" },
+  client: { type: "string" },
+  server: { type: "string" },
+  physical: { type: "string" },
+  "address-size": { type: "string" },
+  auth: { type: "string" },
+  password: { type: "string" },
+  obis: { type: "string", multiple: true },
+  class: { type: "string" },
+  attr: { type: "string" },
+  timeout: { type: "string" },
+  "disc-first": { type: "boolean", default: false },
+  json: { type: "boolean", default: false },
+  trace: { type: "boolean", default: false },
+  meter: { type: "string" },
+  env: { type: "string", default: ".env" },
+  help: { type: "boolean", short: "h", default: false },
+} as const;
+
+type ReadValues = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: false }>>["values"];
+
+/** Everything `read` needs, resolved from flags (and --meter). */
+export interface ReadPlan {
+  host: string;
+  port: number;
+  link: LinkSettings;
+  auth: AuthSettings;
+  timeoutMs: number;
+  discFirst: boolean;
+  specs: RegisterSpec[];
+}
+
+const DEFAULT_PORTS = { hdlc: 4059, wrapper: 4060 } as const;
+
+export async function main(argv: string[]): Promise<number> {
+  return runRead(argv, processIo);
+}
+
+export async function runRead(argv: string[], io: CliIo): Promise<number> {
+  let values: ReadValues;
+  let plan: ReadPlan;
+  try {
+    values = parseArgs({ args: argv, options: OPTIONS, allowPositionals: false }).values;
+    if (values.help) {
+      io.out(READ_USAGE);
+      return EXIT_OK;
+    }
+    plan = buildReadPlan(values);
+  } catch (error) {
+    io.err(`dlms-bridge read: ${error instanceof Error ? error.message : String(error)}`);
+    io.err("run 'dlms-bridge read --help' for usage");
+    return EXIT_USAGE;
+  }
+  return executeRead(plan, { json: values.json === true, trace: values.trace === true }, io);
+}
+
+export function buildReadPlan(values: ReadValues): ReadPlan {
+  const meter = values.meter === undefined ? undefined : meterFromEnv(values.meter, values.env ?? ".env");
+  const transport =
+    choiceOption("transport", values.transport, ["hdlc", "wrapper"] as const) ?? meter?.transport ?? "hdlc";
+  const host = values.host ?? meter?.host;
+  if (!host) throw new UsageError("--host is required (or --meter with an env file)");
+  const port = intOption("port", values.port, 1, 65535) ?? meter?.port ?? DEFAULT_PORTS[transport];
+  const client = intOption("client", values.client, 0, 0xffff) ?? meter?.clientAddress ?? 16;
+  const server = intOption("server", values.server, 0, 0x3fff) ?? meter?.serverLogical ?? 1;
+  const physical = intOption("physical", values.physical, 0, 0x3fff) ?? meter?.serverPhysical;
+  const sizeOption = intOption("address-size", values["address-size"], 1, 4);
+  if (sizeOption === 3) throw new UsageError("--address-size must be 1, 2 or 4, got '3'");
+  const addressSize = (sizeOption as 1 | 2 | 4 | undefined) ?? meter?.addressSize;
+  const mechanism = choiceOption("auth", values.auth, ["none", "low"] as const) ?? meter?.auth ?? "none";
+  const password = values.password ?? meter?.password;
+  if (mechanism === "low" && !password) throw new UsageError("--auth low needs --password");
+  if (mechanism === "none" && values.password !== undefined)
+    throw new UsageError("--password is only used with --auth low");
+  const timeoutMs = intOption("timeout", values.timeout, 1, 600_000) ?? meter?.timeoutMs ?? 5000;
+
+  const link: LinkSettings =
+    transport === "wrapper"
+      ? { kind: "wrapper", clientAddress: client, serverAddress: { logical: server } }
+      : {
+          kind: "hdlc",
+          clientAddress: client,
+          serverAddress: {
+            logical: server,
+            ...(physical === undefined ? {} : { physical }),
+            ...(addressSize === undefined ? {} : { size: addressSize }),
+          },
+        };
+  if (transport === "wrapper" && (physical !== undefined || addressSize !== undefined) && values.meter === undefined) {
+    throw new UsageError("--physical and --address-size apply to hdlc only");
+  }
+  return {
+    host,
+    port,
+    link,
+    auth: mechanism === "low" ? { mechanism: "low", password: password! } : { mechanism: "none" },
+    timeoutMs,
+    discFirst: values["disc-first"] === true,
+    specs: buildSpecs(values, meter),
+  };
+}
+
+function buildSpecs(values: ReadValues, meter: MeterConfig | undefined): RegisterSpec[] {
+  const classId = intOption("class", values.class, 0, 0xffff) ?? 3;
+  const attributeId = intOption("attr", values.attr, -128, 127) ?? 2;
+  const obisList = values.obis ?? [];
+  if (obisList.length === 0) {
+    if (meter) return meter.registers;
+    throw new UsageError("give at least one --obis (e.g. --obis 1.0.32.7.0.255)");
+  }
+  return obisList.map((text, i) => {
+    let obis: string;
+    try {
+      obis = formatObis(parseObis(text));
+    } catch (error) {
+      throw new UsageError(`--obis: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    return { key: `#${i}`, obis, classId, attributeId };
+  });
+}
+
+/** METER_<ID> from the env file, parsed by the bridge's own config code (password from METER_<ID>_PASSWORD too). */
+function meterFromEnv(id: string, envFile: string): MeterConfig {
+  const env = readEnvFile(envFile);
+  const variable = Object.keys(env).find((name) => name.toUpperCase() === `METER_${id.toUpperCase()}`);
+  if (!variable) throw new UsageError(`no METER_${id.toUpperCase()} in ${envFile}`);
+  const idAsWritten = variable.slice("METER_".length);
+  try {
+    return parseMeterUrl(idAsWritten, env[variable]!, env);
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+}
+
+async function executeRead(plan: ReadPlan, output: { json: boolean; trace: boolean }, io: CliIo): Promise<number> {
+  const where = `${plan.host}:${plan.port}`;
+  const client = new DlmsClient({
+    transport: new TcpTransport({ host: plan.host, port: plan.port, connectTimeoutMs: plan.timeoutMs }),
+    link: plan.link,
+    auth: plan.auth,
+    timeoutMs: plan.timeoutMs,
+    discFirst: plan.discFirst,
+    ...(output.trace
+      ? {
+          onFrame: (direction: "tx" | "rx", bytes: Uint8Array, summary: string) =>
+            io.err(`${direction.toUpperCase()} ${summary}\n   ${toHex(bytes)}`),
+          onDiscarded: (error: Error) => io.err(`discarded: ${error.message}`),
+        }
+      : {}),
+  });
+  let readings: Record<string, AttributeReading>;
+  try {
+    await client.connect();
+    readings = await readAttributes(client, plan.specs);
+  } catch (error) {
+    client.close();
+    reportFailure(error, where, output.json, io);
+    return EXIT_FAILURE;
+  }
+  try {
+    await client.release();
+  } catch {
+    // Values are already in hand; a release problem does not change them.
+  }
+  let failed = 0;
+  for (const spec of plan.specs) {
+    const line = renderReading(spec, readings[spec.key]!, output.json);
+    if (line.ok) io.out(line.text);
+    else {
+      failed++;
+      if (output.json) io.out(line.text);
+      else io.err(line.text);
+    }
+  }
+  return failed > 0 ? EXIT_FAILURE : EXIT_OK;
+}
+
+function reportFailure(error: unknown, where: string, json: boolean, io: CliIo): void {
+  const message = error instanceof Error ? error.message : String(error);
+  const step = error instanceof ClientError ? error.step : undefined;
+  if (json) {
+    const diagnostic = error instanceof AssociationRejectedError ? { diagnostic: error.diagnostic } : {};
+    io.out(JSON.stringify({ meter: where, error: message, ...(step ? { step } : {}), ...diagnostic }));
+  } else io.err(`error: ${message}`);
+}
+
+/** One output line: text "OBIS  value unit" / JSON object; failures name the data-access-result. */
+export function renderReading(
+  spec: RegisterSpec,
+  reading: AttributeReading,
+  json: boolean,
+): { ok: boolean; text: string } {
+  const target = spec.attributeId === 2 ? spec.obis : `${spec.obis} attr ${spec.attributeId}`;
+  if (!reading.ok) {
+    const text = json
+      ? JSON.stringify({
+          obis: spec.obis,
+          classId: spec.classId,
+          attributeId: spec.attributeId,
+          error: reading.error,
+          reason: reading.reason,
+        })
+      : `${target}  error: ${reading.error}`;
+    return { ok: false, text };
+  }
+  const raw = numericValue(reading.data);
+  const su = reading.scalerUnit;
+  const value = su && raw !== undefined ? applyScaler(raw, su.scaler) : dataToJson(reading.data);
+  if (json) {
+    const scaled = su && raw !== undefined ? { unit: su.unit, scaler: su.scaler } : {};
+    const record = {
+      obis: spec.obis,
+      classId: spec.classId,
+      attributeId: spec.attributeId,
+      value,
+      type: reading.data.type,
+      ...scaled,
+    };
+    return { ok: true, text: JSON.stringify(record) };
+  }
+  const shown = typeof value === "number" || typeof value === "string" ? String(value) : JSON.stringify(value);
+  const unit = su && raw !== undefined && su.unit ? ` ${su.unit}` : "";
+  return { ok: true, text: `${target}  ${shown}${unit}` };
+}

@@ -1,0 +1,132 @@
+// Reading configured registers: one getMany per poll (GET-with-list when granted), scaler_unit read once per
+// association and applied exactly. Shared by the technician CLI and the bridge's poller.
+import { dataAccessResultName } from "../dlms/apdu/data-access-result.js";
+import type { AttributeRequest, GetDataResult } from "../dlms/apdu/types.js";
+import type { DlmsData } from "../dlms/axdr/types.js";
+import { parseObis } from "../dlms/cosem/obis.js";
+import { applyScaler, decodeScalerUnit, numericValue } from "../dlms/cosem/scaler.js";
+import type { RegisterSpec } from "../model.js";
+import type { DlmsClientApi } from "./types.js";
+
+/** Interface classes whose attribute 3 is scaler_unit: Register (3), Extended register (4), Demand register (5). */
+export const SCALED_CLASSES: ReadonlySet<number> = new Set([3, 4, 5]);
+const VALUE_ATTRIBUTE = 2;
+const SCALER_UNIT_ATTRIBUTE = 3;
+
+export interface ScalerUnit {
+  scaler: number;
+  /** Unit enumeration code (62056-6-2), e.g. 35 = V. */
+  unitCode: number;
+  unit: string;
+}
+
+/** Scaler/unit per "classId:obis", valid for one association (create a new Map on every (re)connect). */
+export type ScalerCache = Map<string, ScalerUnit>;
+
+export type AttributeReading =
+  | { ok: true; data: DlmsData; scalerUnit?: ScalerUnit }
+  | { ok: false; error: string; reason: string; dataAccessResult?: number };
+
+export type RegisterReading =
+  | { value: number; unit: string; scaler?: number; raw: DlmsData }
+  | { error: string; reason: string };
+
+/**
+ * Reads every spec's attribute plus, for the value of a scaled class whose scaler is not cached yet, its
+ * scaler_unit (fetched in the same getMany, right after the value). Transport-level failures (timeout,
+ * connection lost) reject: the whole poll failed. Per-object failures come back per key.
+ */
+export async function readAttributes(
+  client: DlmsClientApi,
+  specs: readonly RegisterSpec[],
+  scalerCache: ScalerCache = new Map(),
+): Promise<Record<string, AttributeReading>> {
+  const requests: AttributeRequest[] = [];
+  const plan: { spec: RegisterSpec; valueIndex: number; scalerIndex?: number }[] = [];
+  for (const spec of specs) {
+    const instanceId = parseObis(spec.obis);
+    const valueIndex = requests.push({ classId: spec.classId, instanceId, attributeId: spec.attributeId }) - 1;
+    let scalerIndex: number | undefined;
+    if (needsScaler(spec) && !scalerCache.has(cacheKey(spec))) {
+      scalerIndex = requests.push({ classId: spec.classId, instanceId, attributeId: SCALER_UNIT_ATTRIBUTE }) - 1;
+    }
+    plan.push({ spec, valueIndex, ...(scalerIndex === undefined ? {} : { scalerIndex }) });
+  }
+  const results = requests.length > 0 ? await client.getMany(requests) : [];
+
+  const out: Record<string, AttributeReading> = {};
+  for (const { spec, valueIndex, scalerIndex } of plan) {
+    if (scalerIndex !== undefined) {
+      const scaler = toScalerUnit(results[scalerIndex]);
+      if (scaler.ok) scalerCache.set(cacheKey(spec), scaler.value);
+      else {
+        out[spec.key] = { ok: false, error: `scaler_unit of ${spec.obis}: ${scaler.error}`, reason: scaler.reason };
+        continue;
+      }
+    }
+    const value = results[valueIndex];
+    if (!value) out[spec.key] = { ok: false, error: "no result", reason: "no-result" };
+    else if (!value.ok) out[spec.key] = dataAccessFailure(value.error);
+    else {
+      const scalerUnit = needsScaler(spec) ? scalerCache.get(cacheKey(spec)) : undefined;
+      out[spec.key] = { ok: true, data: value.data, ...(scalerUnit ? { scalerUnit } : {}) };
+    }
+  }
+  return out;
+}
+
+/** Like readAttributes, but each value is a number with the scaler applied exactly (for telemetry). */
+export async function readRegisters(
+  client: DlmsClientApi,
+  specs: readonly RegisterSpec[],
+  scalerCache?: ScalerCache,
+): Promise<Record<string, RegisterReading>> {
+  const readings = await readAttributes(client, specs, scalerCache);
+  const out: Record<string, RegisterReading> = {};
+  for (const spec of specs) {
+    const reading = readings[spec.key]!;
+    if (!reading.ok) {
+      out[spec.key] = { error: reading.error, reason: reading.reason };
+      continue;
+    }
+    const raw = numericValue(reading.data);
+    if (raw === undefined) {
+      out[spec.key] = { error: `${spec.obis} holds a ${reading.data.type}, not a number`, reason: "not-numeric" };
+      continue;
+    }
+    const su = reading.scalerUnit;
+    out[spec.key] = su
+      ? { value: applyScaler(raw, su.scaler), unit: su.unit, scaler: su.scaler, raw: reading.data }
+      : { value: Number(raw), unit: "", raw: reading.data };
+  }
+  return out;
+}
+
+function needsScaler(spec: RegisterSpec): boolean {
+  return SCALED_CLASSES.has(spec.classId) && spec.attributeId === VALUE_ATTRIBUTE;
+}
+
+function cacheKey(spec: RegisterSpec): string {
+  return `${spec.classId}:${spec.obis}`;
+}
+
+function dataAccessFailure(code: number): AttributeReading {
+  const name = dataAccessResultName(code);
+  return { ok: false, error: `data-access-result ${name} (${code})`, reason: name, dataAccessResult: code };
+}
+
+function toScalerUnit(
+  result: GetDataResult | undefined,
+): { ok: true; value: ScalerUnit } | { ok: false; error: string; reason: string } {
+  if (!result) return { ok: false, error: "no result", reason: "no-result" };
+  if (!result.ok) {
+    const name = dataAccessResultName(result.error);
+    return { ok: false, error: `data-access-result ${name} (${result.error})`, reason: name };
+  }
+  try {
+    const { scaler, unit, unitSymbol } = decodeScalerUnit(result.data);
+    return { ok: true, value: { scaler, unitCode: unit, unit: unitSymbol } };
+  } catch (error) {
+    return { ok: false, error: error instanceof Error ? error.message : String(error), reason: "bad-scaler-unit" };
+  }
+}
