@@ -6,6 +6,7 @@ import type { GetDataResult, LogicalName, SelectiveAccess } from "../dlms/apdu/t
 import type { DlmsData } from "../dlms/axdr/types.js";
 import { dateTimeFromEpochMs, encodeDateTime } from "../dlms/cosem/datetime.js";
 import { formatObis, parseObis } from "../dlms/cosem/obis.js";
+import { encodeCaptureObjects } from "../dlms/cosem/profile-generic.js";
 import { encodeScalerUnit } from "../dlms/cosem/scaler.js";
 import type { CosemObjectModel, ObjectListEntry } from "../dlms/server/object-model.js";
 import { MeterPhysics } from "./physics.js";
@@ -106,22 +107,18 @@ function buildCatalogue(channel: number): ObjectDefinition[] {
   const clockLn = at(ObisCode.clock);
   const energyLn = at(ObisCode.activeEnergyImport);
   const powerLn = at(ObisCode.activePower);
-  const captureObjects: DlmsData = {
-    type: "array",
-    value: [
+  const captureObjects = encodeCaptureObjects(
+    [
       [8, clockLn],
       [3, energyLn],
       [3, powerLn],
     ].map(([classId, ln]) => ({
-      type: "structure",
-      value: [
-        { type: "long-unsigned", value: classId as number },
-        { type: "octet-string", value: ln as Uint8Array },
-        { type: "integer", value: 2 },
-        { type: "long-unsigned", value: 0 },
-      ],
+      classId: classId as number,
+      obis: formatObis(ln as LogicalName),
+      attributeId: 2,
+      dataIndex: 0,
     })),
-  };
+  );
   return [
     data(at(ObisCode.serialNumber), (m) => octets(m.serialNumber)),
     data(at(ObisCode.logicalDeviceName), (m) => octets(m.logicalDeviceName)),
@@ -190,6 +187,21 @@ function buildCatalogue(channel: number): ObjectDefinition[] {
   ];
 }
 
+const READ_ONLY = 1;
+
+function objectListEntry(o: ObjectDefinition): ObjectListEntry {
+  const isProfileBuffer = (id: number) => o.classId === 7 && id === 2;
+  return {
+    classId: o.classId,
+    version: o.version,
+    obis: formatObis(o.logicalName),
+    attributes: [1, ...o.attributes.keys()].map((id) =>
+      isProfileBuffer(id) ? { id, access: READ_ONLY, selectors: [1, 2] } : { id, access: READ_ONLY },
+    ),
+    methods: [],
+  };
+}
+
 /** One object table per OBIS channel, shared by every meter using it. */
 const catalogues = new Map<
   number,
@@ -203,12 +215,7 @@ function catalogue(channel: number) {
     c = {
       objects,
       byName: new Map(objects.map((o) => [formatObis(o.logicalName), o])),
-      list: objects.map((o) => ({
-        classId: o.classId,
-        version: o.version,
-        logicalName: o.logicalName,
-        readableAttributes: [1, ...o.attributes.keys()],
-      })),
+      list: objects.map(objectListEntry),
     };
     catalogues.set(channel, c);
   }

@@ -152,13 +152,12 @@ describe("SimulatedMeter identity, clock and errors", () => {
     expect(m.get(3, parseObis("1.1.32.7.0.255"), 2).ok).toBe(true);
     expect(m.get(3, parseObis("1.0.32.7.0.255"), 2)).toEqual({ ok: false, error: 4 });
     expect(m.get(1, parseObis("0.0.96.1.0.255"), 2).ok).toBe(true);
-    expect(m.list().some((o) => o.logicalName.join(".") === "1.1.99.1.0.255")).toBe(true);
+    expect(m.list().some((o) => o.obis === "1.1.99.1.0.255")).toBe(true);
   });
 
   it("lists every object with readable attributes", () => {
-    const names = meter()
-      .meter.list()
-      .map((o) => `${o.classId}/${o.logicalName.join(".")}`);
+    const list = meter().meter.list();
+    const names = list.map((o) => `${o.classId}/${o.obis}`);
     expect(names).toEqual(
       expect.arrayContaining([
         "3/1.0.32.7.0.255",
@@ -168,6 +167,10 @@ describe("SimulatedMeter identity, clock and errors", () => {
         "1/0.0.96.1.0.255",
       ]),
     );
+    const register = list.find((o) => o.obis === "1.0.32.7.0.255")!;
+    expect(register.attributes.map((a) => a.id)).toEqual([1, 2, 3]);
+    const profile = list.find((o) => o.obis === "1.0.99.1.0.255")!;
+    expect(profile.attributes.find((a) => a.id === 2)?.selectors).toEqual([1, 2]);
   });
 });
 

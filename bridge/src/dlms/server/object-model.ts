@@ -1,15 +1,9 @@
 // What a server association needs from the meter behind it: attribute values and the object list.
 // The association owns the protocol (ACSE, GET, block transfer); the model owns the data.
 import type { GetDataResult, LogicalName, SelectiveAccess } from "../apdu/types.js";
+import type { ObjectListEntry } from "../cosem/association-ln.js";
 
-/** One element of the Association LN object_list (62056-6-2 class 15 attribute 2). */
-export interface ObjectListEntry {
-  classId: number;
-  version: number;
-  logicalName: LogicalName;
-  /** Attribute ids readable by this association (1 = logical_name is always readable). */
-  readableAttributes: readonly number[];
-}
+export type { ObjectListEntry };
 
 export interface CosemObjectModel {
   /**

@@ -12,8 +12,8 @@ import type {
 } from "../../../src/dlms/apdu/types.js";
 import { decodeData } from "../../../src/dlms/axdr/index.js";
 import type { DlmsData } from "../../../src/dlms/axdr/types.js";
+import { encodeObjectList } from "../../../src/dlms/cosem/association-ln.js";
 import { ServerAssociation, type ServerAssociationOptions } from "../../../src/dlms/server/association.js";
-import { objectListData } from "../../../src/dlms/server/association-object.js";
 import type { CosemObjectModel, ObjectListEntry } from "../../../src/dlms/server/object-model.js";
 
 const VOLTAGE = Uint8Array.of(1, 0, 32, 7, 0, 255);
@@ -24,14 +24,12 @@ const invoke = { invokeId: 3, confirmed: true, highPriority: true };
 
 /** A model with one register plus enough dummy objects to make the object list need several blocks. */
 function fakeModel(extraObjects = 0): CosemObjectModel {
-  const entries: ObjectListEntry[] = [{ classId: 3, version: 0, logicalName: VOLTAGE, readableAttributes: [1, 2, 3] }];
+  const readOnly = (...ids: number[]) => ids.map((id) => ({ id, access: 1 }));
+  const entries: ObjectListEntry[] = [
+    { classId: 3, version: 0, obis: "1.0.32.7.0.255", attributes: readOnly(1, 2, 3), methods: [] },
+  ];
   for (let i = 0; i < extraObjects; i++) {
-    entries.push({
-      classId: 1,
-      version: 0,
-      logicalName: Uint8Array.of(0, 0, 96, 1, i, 255),
-      readableAttributes: [1, 2],
-    });
+    entries.push({ classId: 1, version: 0, obis: `0.0.96.1.${i}.255`, attributes: readOnly(1, 2), methods: [] });
   }
   return {
     get(classId, ln, attributeId): GetDataResult {
@@ -277,11 +275,9 @@ describe("ServerAssociation: GET", () => {
     }
     expect(chunks.length).toBeGreaterThan(5);
     const whole = Buffer.concat(chunks);
-    const entries = [
-      { classId: 15, version: 1, logicalName: ASSOCIATION, readableAttributes: [1, 2, 3, 8] },
-      ...model.list(),
-    ];
-    expect(decodeData(whole)).toEqual(objectListData(entries));
+    const association = { classId: 15, version: 1, obis: "0.0.40.0.0.255", methods: [] };
+    const entries = [{ ...association, attributes: [1, 2, 3, 8].map((id) => ({ id, access: 1 })) }, ...model.list()];
+    expect(decodeData(whole)).toEqual(encodeObjectList(entries));
     // The transfer is over: another NEXT has nothing to continue.
     const after = asGetResponse(s.handle({ tag: "get-request", kind: "next", invoke, blockNumber: expectedBlock }, 16));
     expect(after).toMatchObject({ kind: "with-datablock", lastBlock: true, result: { ok: false, error: 16 } });
