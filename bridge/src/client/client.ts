@@ -3,7 +3,7 @@
 import { buildAarq } from "../dlms/apdu/builders.js";
 import { conformanceNames, DEFAULT_CLIENT_CONFORMANCE, hasConformance } from "../dlms/apdu/conformance.js";
 import { dataAccessResultName } from "../dlms/apdu/data-access-result.js";
-import { decodeApdu, describeApdu, encodeApdu } from "../dlms/apdu/index.js";
+import { decodeApduLenient, describeApdu, encodeApdu } from "../dlms/apdu/index.js";
 import { InvokeIdCounter } from "../dlms/apdu/invoke.js";
 import type {
   Aare,
@@ -528,7 +528,13 @@ export class DlmsClient implements DlmsClientApi {
   private onApdu(bytes: Uint8Array): void {
     let apdu: Apdu;
     try {
-      apdu = decodeApdu(bytes);
+      const decoded = decodeApduLenient(bytes);
+      apdu = decoded.apdu;
+      if (decoded.trailing.length > 0) {
+        // Seen in the field (a clock reply followed by a copy of itself): keep the PDU, surface the garbage.
+        const n = decoded.trailing.length;
+        this.options.onDiscarded?.(new DecodeError("malformed", `${n} trailing byte(s) after ${apdu.tag} ignored`));
+      }
     } catch (error) {
       const decodeError = error instanceof DecodeError ? error : new DecodeError("malformed", messageOf(error));
       this.options.onDiscarded?.(decodeError);

@@ -5,10 +5,13 @@ import { DlmsClient } from "../../src/client/client.js";
 import { AssociationRejectedError, TimeoutError } from "../../src/client/errors.js";
 import { readRegisters } from "../../src/client/reads.js";
 import type { DlmsClientOptions, LinkSettings } from "../../src/client/types.js";
+import { decodeObjectList } from "../../src/dlms/cosem/association-ln.js";
 import { parseObis } from "../../src/dlms/cosem/obis.js";
+import { decodeFrame } from "../../src/dlms/hdlc/frame.js";
 import { DataAccessError } from "../../src/dlms/errors.js";
 import { createMemoryPair } from "../../src/transport/memory.js";
 import { TcpTransport } from "../../src/transport/tcp.js";
+import { loadVectorFrames } from "../dlms/vectors.js";
 import { ReplayServer } from "./replay-server.js";
 
 const REGISTER = "1.1.21.25.0.255";
@@ -150,5 +153,62 @@ describe("DlmsClient replaying failures", () => {
     expect(error.step).toBe("snrm");
     expect(error.message).toContain("no answer to SNRM: check the server/physical address and the client SAP");
     expect(Date.now() - started).toBeLessThan(1000);
+  });
+});
+
+describe("DlmsClient replaying gurux_hdlc_none (segmented HDLC + GET block transfer)", () => {
+  it("polls each segment with RR, asks each block with GET-next and decodes the reassembled object list", async () => {
+    const discarded: string[] = [];
+    const { replay, client, wire } = replayOverMemory("gurux_hdlc_none.txt", {
+      link: hdlc(16),
+      auth: { mechanism: "none" },
+      timeoutMs: 300,
+      onDiscarded: (e) => discarded.push(e.message),
+    });
+    await client.connect();
+    const objectList = await client.get({ classId: 15, instanceId: parseObis("0.0.40.0.0.255"), attributeId: 2 });
+    const entries = decodeObjectList(objectList);
+    expect(entries).toHaveLength(52); // the array header of the first block announces 0x34 objects
+    expect(entries).toContainEqual(expect.objectContaining({ classId: 3, obis: REGISTER }));
+    expect(entries).toContainEqual(expect.objectContaining({ classId: 8, obis: "0.0.1.0.0.255" }));
+
+    const value = await client.get({ classId: 3, instanceId: parseObis(REGISTER), attributeId: 2 });
+    expect(value).toEqual({ type: "long-unsigned", value: 9 });
+    const scalerUnit = await client.get({ classId: 3, instanceId: parseObis(REGISTER), attributeId: 3 });
+    expect(scalerUnit.type).toBe("structure");
+    // This server appends a second copy of the clock to its reply: the value is kept, the garbage reported.
+    const clock = await client.get({ classId: 8, instanceId: parseObis("0.0.1.0.0.255"), attributeId: 2 });
+    expect(clock).toMatchObject({ type: "octet-string" });
+    expect((clock as { value: Uint8Array }).value).toHaveLength(12);
+    expect(discarded).toEqual(["18 trailing byte(s) after get-response ignored"]);
+    await client.release();
+
+    // Every captured exchange was replayed in order; only our RLRQ (which this capture lacks) went unanswered.
+    expect(replay.unmatched).toEqual(["I:62"]);
+    const captured = loadVectorFrames("gurux_hdlc_none.txt").filter((f) => f.dir === "tx").map((f) => f.bytes);
+    const isGetNext = (frame: Uint8Array) => {
+      const info = decodeFrame(frame).info;
+      return info[3] === 0xc0 && info[4] === 0x02;
+    };
+    const isRr = (frame: Uint8Array) => decodeFrame(frame).type === "RR";
+    expect(wire.filter(isRr)).toHaveLength(captured.filter(isRr).length);
+    expect(wire.filter(isGetNext)).toHaveLength(captured.filter(isGetNext).length);
+    expect(captured.filter(isGetNext).length).toBeGreaterThan(0);
+  });
+});
+
+describe("DlmsClient replaying u9n_wrapper_none (TCP wrapper)", () => {
+  it("associates without SNRM and reads the register with its scaler over TCP", async () => {
+    const { replay, client } = await replayOverTcp("u9n_wrapper_none.txt", {
+      link: { kind: "wrapper", clientAddress: 16, serverAddress: { logical: 1 } },
+      auth: { mechanism: "none" },
+      timeoutMs: 1000,
+    });
+    const info = await client.connect();
+    expect(info.hdlc).toBeUndefined();
+    const values = await readRegisters(client, [{ key: "energy", obis: REGISTER, classId: 3, attributeId: 2 }]);
+    expect(values.energy).toMatchObject({ value: 0.14, unit: "Wh" });
+    await client.release();
+    expect(replay.unmatched).toEqual([]);
   });
 });
