@@ -4,6 +4,7 @@ import { ByteWriter } from "../codec/writer.js";
 import { LocalProtocolError } from "../errors.js";
 import { MAX_DEPTH } from "./depth.js";
 import { writeLength } from "./length.js";
+import { putUInt8 } from "./put.js";
 import { type SimpleData, writeSimple } from "./simple.js";
 import { isSimpleType, writeCompactArray } from "./type-description.js";
 import { DataTag, type DlmsData } from "./types.js";
@@ -12,7 +13,7 @@ export function writeData(w: ByteWriter, d: DlmsData, depth = 0): void {
   if (depth > MAX_DEPTH) throw new LocalProtocolError(`data nested deeper than ${MAX_DEPTH} levels`);
   const tag = d !== null && typeof d === "object" ? DataTag[d.type] : undefined;
   if (tag === undefined) throw new LocalProtocolError(`not a DlmsData value: ${JSON.stringify(d)}`);
-  w.writeUInt8(tag);
+  putUInt8(w, tag);
   if (d.type === "array" || d.type === "structure") {
     writeLength(w, d.value.length);
     for (const item of d.value) writeData(w, item, depth + 1);

@@ -4,6 +4,7 @@ import type { ByteReader } from "../codec/reader.js";
 import type { ByteWriter } from "../codec/writer.js";
 import { LocalProtocolError } from "../errors.js";
 import { readBoundedCount, readLength, writeLength } from "./length.js";
+import { putScalar, putUInt8 } from "./put.js";
 import type { DataTypeName, DlmsData } from "./types.js";
 
 export type SimpleTypeName = Exclude<DataTypeName, "array" | "structure" | "compact-array">;
@@ -146,39 +147,41 @@ export function writeSimple(w: ByteWriter, d: SimpleData): void {
     case "dont-care":
       return;
     case "boolean":
-      w.writeUInt8(checkBoolean(d.value) ? 1 : 0);
+      putUInt8(w, checkBoolean(d.value) ? 1 : 0);
       return;
     case "integer":
-      w.writeInt8(checkInt(d.type, d.value, -0x80, 0x7f));
+      putUInt8(w, checkInt(d.type, d.value, -0x80, 0x7f));
       return;
     case "unsigned":
     case "enum":
     case "bcd":
-      w.writeUInt8(checkInt(d.type, d.value, 0, 0xff));
+      putUInt8(w, checkInt(d.type, d.value, 0, 0xff));
       return;
     case "long":
-      w.writeInt16(checkInt(d.type, d.value, -0x8000, 0x7fff));
+      putInt(w, 2, checkInt(d.type, d.value, -0x8000, 0x7fff));
       return;
     case "long-unsigned":
-      w.writeUInt16(checkInt(d.type, d.value, 0, 0xffff));
+      putInt(w, 2, checkInt(d.type, d.value, 0, 0xffff));
       return;
     case "double-long":
-      w.writeInt32(checkInt(d.type, d.value, -0x8000_0000, 0x7fff_ffff));
+      putInt(w, 4, checkInt(d.type, d.value, -0x8000_0000, 0x7fff_ffff));
       return;
     case "double-long-unsigned":
-      w.writeUInt32(checkInt(d.type, d.value, 0, 0xffff_ffff));
+      putInt(w, 4, checkInt(d.type, d.value, 0, 0xffff_ffff));
       return;
     case "long64":
-      w.writeInt64(checkBigInt(d.type, d.value, -(2n ** 63n), 2n ** 63n - 1n));
+      putBigInt(w, checkBigInt(d.type, d.value, -(2n ** 63n), 2n ** 63n - 1n));
       return;
     case "long64-unsigned":
-      w.writeUInt64(checkBigInt(d.type, d.value, 0n, 2n ** 64n - 1n));
+      putBigInt(w, checkBigInt(d.type, d.value, 0n, 2n ** 64n - 1n));
       return;
     case "float32":
-    case "float64":
-      if (d.type === "float32") w.writeFloat32(checkNumber(d.type, d.value));
-      else w.writeFloat64(checkNumber(d.type, d.value));
+    case "float64": {
+      const x = checkNumber(d.type, d.value);
+      if (d.type === "float32") putScalar(w, 4, (v) => v.setFloat32(0, x));
+      else putScalar(w, 8, (v) => v.setFloat64(0, x));
       return;
+    }
     case "date-time":
     case "date":
     case "time":
@@ -203,6 +206,16 @@ export function writeSimple(w: ByteWriter, d: SimpleData): void {
       writeBits(w, d.value);
       return;
   }
+}
+
+/** Two's complement big-endian integer of 2 or 4 bytes (the range was checked by the caller). */
+function putInt(w: ByteWriter, size: 2 | 4, x: number): void {
+  putScalar(w, size, (v) => (size === 2 ? v.setUint16(0, x & 0xffff) : v.setUint32(0, x >>> 0)));
+}
+
+/** 8-byte big-endian integer; BigUint64 of the value mod 2^64 is also its two's complement form. */
+function putBigInt(w: ByteWriter, x: bigint): void {
+  putScalar(w, 8, (v) => v.setBigUint64(0, BigInt.asUintN(64, x)));
 }
 
 function writeVisible(w: ByteWriter, value: unknown): void {

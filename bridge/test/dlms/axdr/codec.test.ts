@@ -1,8 +1,16 @@
 import { describe, expect, it } from "vitest";
-import { decodeData, decodeDataLenient, encodeData, MAX_DEPTH, readData } from "../../../src/dlms/axdr/index.js";
+import {
+  decodeData,
+  decodeDataLenient,
+  encodeData,
+  MAX_DEPTH,
+  readData,
+  writeData,
+} from "../../../src/dlms/axdr/index.js";
 import type { DlmsData } from "../../../src/dlms/axdr/types.js";
 import { fromHex, toHex } from "../../../src/dlms/codec/hex.js";
 import { ByteReader } from "../../../src/dlms/codec/reader.js";
+import { ByteWriter } from "../../../src/dlms/codec/writer.js";
 import { DecodeError, LocalProtocolError } from "../../../src/dlms/errors.js";
 
 const bytes = (...b: number[]) => Uint8Array.from(b);
@@ -124,6 +132,12 @@ describe("A-XDR Data: byte-exact round trips", () => {
   it.each(cases)("%s", (_name, value, hex) => {
     expect(toHex(encodeData(value))).toBe(toHex(fromHex(hex)));
     expect(decodeData(fromHex(hex))).toEqual(value);
+  });
+
+  it("encodes correctly into a caller's writer that has to grow on every write", () => {
+    const w = new ByteWriter(1);
+    for (const [, value] of cases) writeData(w, value);
+    expect(toHex(w.toBytes())).toBe(cases.map(([, , hex]) => toHex(fromHex(hex))).join(" "));
   });
 
   it("uses the long length forms for long strings", () => {
