@@ -2,7 +2,7 @@
 // reverse. Decoding dispatches on the first byte through a tag table, so ciphered PDUs (glo-/ded-, general-
 // ciphering) become new rows rather than a reshaped decoder.
 import { ByteReader } from "../codec/reader.js";
-import { ByteWriter } from "../codec/writer.js";
+import type { ByteWriter } from "../codec/writer.js";
 import { DecodeError, LocalProtocolError } from "../errors.js";
 import { readAare, readAarq, readRlre, readRlrq, writeAare, writeAarq, writeRlre, writeRlrq } from "./acse.js";
 import { hex2, readTlv } from "./ber.js";
@@ -17,6 +17,7 @@ import {
   writeInitiateRequest,
   writeInitiateResponse,
 } from "./initiate.js";
+import { GrowSafeWriter } from "./safe-writer.js";
 import { noCodecError } from "./tags.js";
 import { type Apdu, ApduTag } from "./types.js";
 
@@ -72,7 +73,7 @@ export function writeApdu(w: ByteWriter, a: Apdu): void {
 
 /** Encodes an APDU; a field out of range (invoke id 16, 7-byte logical name...) throws LocalProtocolError. */
 export function encodeApdu(a: Apdu): Uint8Array {
-  const w = new ByteWriter();
+  const w = new GrowSafeWriter();
   writeApdu(w, a);
   return w.toBytes();
 }
