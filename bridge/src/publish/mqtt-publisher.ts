@@ -1,0 +1,258 @@
+// Drains the durable outbox to the broker with QoS 1, in id order, deleting a row only after its PUBACK.
+// While the broker is unreachable nothing is dropped here: rows wait in the outbox (bounded there) and mqtt.js
+// reconnects forever. Messages still awaiting PUBACK when a connection breaks are re-sent by mqtt.js first on
+// reconnect, so per-meter order holds. Retained messages (bridge state, meter attributes/status) are cached and
+// republished after every (re)connect, since a broker without persistence forgets them.
+import { readFileSync } from "node:fs";
+import mqtt, { type MqttClient } from "mqtt";
+import type { MqttConfig } from "../config/load.js";
+import type { Logger } from "../log.js";
+import type { BridgeMetrics } from "../metrics/registry.js";
+import type { Outbox, OutboxRow } from "../outbox/outbox.js";
+import { BRIDGE_STATE_TOPIC } from "./payloads.js";
+
+export interface MqttPublisherOptions {
+  url: string;
+  clientId: string;
+  username?: string;
+  password?: string; // SECRET
+  /** CA certificate (PEM) for mqtts:// / wss://. */
+  ca?: string | Buffer;
+  /** QoS 1 messages awaiting PUBACK at once (default 64). */
+  inFlightWindow?: number;
+  reconnectPeriodMs?: number;
+  connectTimeoutMs?: number;
+  keepaliveSeconds?: number;
+}
+
+export type PublisherMetrics = Pick<BridgeMetrics, "mqttConnected" | "mqttPublishesTotal">;
+
+/** Publisher options from the loaded configuration (reads the CA file). */
+export function publisherOptions(config: MqttConfig): MqttPublisherOptions {
+  return {
+    url: config.url,
+    clientId: config.clientId,
+    ...(config.username !== undefined ? { username: config.username } : {}),
+    ...(config.password !== undefined ? { password: config.password } : {}),
+    ...(config.caFile !== undefined ? { ca: readFileSync(config.caFile) } : {}),
+  };
+}
+
+export class MqttPublisher {
+  private client: MqttClient | undefined;
+  private readonly window: number;
+  private readonly retained = new Map<string, string>();
+  /** Highest outbox id handed to mqtt.js; the next peek starts after it. */
+  private cursor = 0;
+  private inFlight = 0;
+  /** A publish failed: once in-flight messages settle, restart from the oldest unacknowledged row. */
+  private rewindPending = false;
+  private pumping = false;
+  private acks: number[] = [];
+  private ackScheduled = false;
+  private idleWaiters: Array<() => void> = [];
+  private unsubscribeOutbox: (() => void) | undefined;
+  private disconnectedSince: number | undefined;
+  private lastErrorMessage: string | undefined;
+
+  constructor(
+    private readonly options: MqttPublisherOptions,
+    private readonly outbox: Outbox,
+    private readonly metrics: PublisherMetrics,
+    private readonly log: Logger,
+  ) {
+    this.window = options.inFlightWindow ?? 64;
+    if (!Number.isInteger(this.window) || this.window < 1) {
+      throw new Error(`inFlightWindow must be a positive integer, got ${options.inFlightWindow}`);
+    }
+  }
+
+  get connected(): boolean {
+    return this.client?.connected ?? false;
+  }
+
+  start(): void {
+    if (this.client) return;
+    const { options } = this;
+    this.log.info({ url: options.url, clientId: options.clientId }, "connecting to the MQTT broker");
+    this.metrics.mqttConnected.set(0);
+    this.disconnectedSince = Date.now();
+    const client = mqtt.connect(options.url, {
+      clientId: options.clientId,
+      ...(options.username !== undefined ? { username: options.username } : {}),
+      ...(options.password !== undefined ? { password: options.password } : {}),
+      ...(options.ca !== undefined ? { ca: options.ca } : {}),
+      protocolVersion: 4,
+      clean: true,
+      keepalive: options.keepaliveSeconds ?? 30,
+      reconnectPeriod: options.reconnectPeriodMs ?? 2000,
+      connectTimeout: options.connectTimeoutMs ?? 10_000,
+      will: { topic: BRIDGE_STATE_TOPIC, payload: Buffer.from("offline"), qos: 1, retain: true },
+    });
+    this.client = client;
+    client.on("connect", () => this.onConnect(client));
+    client.on("close", () => this.onClose());
+    client.on("error", (error) => this.onError(error));
+    this.unsubscribeOutbox = this.outbox.onEnqueued(() => this.pump());
+  }
+
+  /**
+   * Caches a retained message (bridge/meter state, attributes) and publishes it now if connected; it is published
+   * again after every reconnect. A later call for the same topic replaces it.
+   */
+  publishRetained(topic: string, payload: string): void {
+    this.retained.set(topic, payload);
+    if (this.client?.connected) this.sendRetained(this.client, topic, payload);
+  }
+
+  /**
+   * Keeps draining for up to flushTimeoutMs while connected, publishes bridge state "offline" and disconnects.
+   * Rows not acknowledged stay in the outbox for the next start.
+   */
+  async stop(flushTimeoutMs = 5000): Promise<void> {
+    const client = this.client;
+    if (!client) return;
+    this.unsubscribeOutbox?.();
+    const deadline = Date.now() + flushTimeoutMs;
+    let drained = false;
+    if (client.connected) {
+      drained = await withTimeout(this.waitUntilIdle(), flushTimeoutMs);
+      const offline = client.publishAsync(BRIDGE_STATE_TOPIC, "offline", { qos: 1, retain: true });
+      drained = (await withTimeout(offline, Math.max(500, deadline - Date.now()))) && drained;
+    }
+    this.flushAcks();
+    // end(false) sends DISCONNECT (no last will) but waits for every PUBACK; force when some will never come.
+    await new Promise<void>((resolve) => client.end(!drained, {}, () => resolve()));
+    this.client = undefined;
+    this.metrics.mqttConnected.set(0);
+    this.log.info({ pending: this.outbox.pending(), drained }, "MQTT publisher stopped");
+  }
+
+  private onConnect(client: MqttClient): void {
+    this.metrics.mqttConnected.set(1);
+    const outageMs = this.disconnectedSince === undefined ? 0 : Date.now() - this.disconnectedSince;
+    this.disconnectedSince = undefined;
+    this.lastErrorMessage = undefined;
+    this.log.info({ pending: this.outbox.pending(), outageMs }, "connected to the MQTT broker");
+    this.sendRetained(client, BRIDGE_STATE_TOPIC, "online");
+    for (const [topic, payload] of this.retained) this.sendRetained(client, topic, payload);
+    this.pump();
+  }
+
+  private onClose(): void {
+    this.metrics.mqttConnected.set(0);
+    if (this.disconnectedSince !== undefined) return; // still in the same outage: mqtt.js is retrying
+    this.disconnectedSince = Date.now();
+    this.log.warn({ pending: this.outbox.pending() }, "MQTT broker connection lost; readings wait in the outbox");
+  }
+
+  private onError(error: Error): void {
+    // Connection errors repeat on every retry: log each distinct one once per outage.
+    if (error.message === this.lastErrorMessage) return;
+    this.lastErrorMessage = error.message;
+    this.log.error({ err: { message: error.message, code: (error as { code?: unknown }).code } }, "MQTT error");
+  }
+
+  private sendRetained(client: MqttClient, topic: string, payload: string): void {
+    client.publish(topic, payload, { qos: 1, retain: true }, (error) => {
+      this.metrics.mqttPublishesTotal.inc({ result: error ? "error" : "ok" });
+      if (error) this.log.warn({ topic, err: { message: error.message } }, "retained publish failed");
+    });
+  }
+
+  /** Hands the next rows to mqtt.js while connected and the in-flight window has room. */
+  private pump(): void {
+    const client = this.client;
+    if (!client?.connected || this.pumping) return;
+    this.pumping = true;
+    try {
+      if (this.rewindPending && this.inFlight === 0) {
+        this.flushAcks();
+        this.cursor = 0;
+        this.rewindPending = false;
+      }
+      while (!this.rewindPending && this.inFlight < this.window) {
+        const rows = this.outbox.peek(this.window - this.inFlight, this.cursor);
+        if (rows.length === 0) break;
+        for (const row of rows) this.send(client, row);
+      }
+    } catch (error) {
+      this.log.error({ err: { message: (error as Error).message } }, "cannot read the outbox");
+    } finally {
+      this.pumping = false;
+    }
+    this.notifyIfIdle();
+  }
+
+  private send(client: MqttClient, row: OutboxRow): void {
+    this.cursor = row.id;
+    this.inFlight++;
+    client.publish(row.topic, row.payload, { qos: 1 }, (error) => {
+      this.inFlight--;
+      if (error) {
+        this.metrics.mqttPublishesTotal.inc({ result: "error" });
+        this.log.warn({ topic: row.topic, err: { message: error.message } }, "publish failed; will resend");
+        this.rewindPending = true;
+      } else {
+        this.metrics.mqttPublishesTotal.inc({ result: "ok" });
+        this.queueAck(row.id);
+      }
+      this.pump();
+    });
+  }
+
+  /** PUBACKs arriving together are deleted in one transaction. */
+  private queueAck(id: number): void {
+    this.acks.push(id);
+    if (this.ackScheduled) return;
+    this.ackScheduled = true;
+    setImmediate(() => {
+      this.ackScheduled = false;
+      this.flushAcks();
+      this.notifyIfIdle();
+    });
+  }
+
+  private flushAcks(): void {
+    if (this.acks.length === 0) return;
+    const ids = this.acks;
+    this.acks = [];
+    try {
+      this.outbox.ack(ids);
+    } catch (error) {
+      // The rows stay and are re-sent after a restart: a duplicate, never a loss.
+      this.log.error({ err: { message: (error as Error).message }, rows: ids.length }, "cannot delete acked rows");
+    }
+  }
+
+  private isIdle(): boolean {
+    return this.inFlight === 0 && this.acks.length === 0 && this.outbox.pending() === 0;
+  }
+
+  private notifyIfIdle(): void {
+    if (this.idleWaiters.length === 0 || !this.isIdle()) return;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  private waitUntilIdle(): Promise<void> {
+    if (this.isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+}
+
+/** True if `promise` settled successfully within `ms`. */
+async function withTimeout(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([promise.then(() => true as const), timeout]);
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
+  }
+}
