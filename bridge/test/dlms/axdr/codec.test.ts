@@ -218,6 +218,12 @@ describe("A-XDR Data: bad input is a typed DecodeError", () => {
     expect(decodeErrorOf(`13 ${"01 00 01 ".repeat(40)}11 00`).code).toBe("too-deep");
   });
 
+  it("rejects a hostile element count at its length field, before reading any element", () => {
+    const e = decodeErrorOf("01 84 80 00 00 00 11 01 11 02");
+    expect(e.offset).toBe(1);
+    expect(e.message).toMatch(/2147483648 item/);
+  });
+
   it("names the offset of the failure", () => {
     const e = decodeErrorOf("02 02 11 01 07");
     expect(e.offset).toBe(4);
