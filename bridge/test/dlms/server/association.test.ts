@@ -274,7 +274,7 @@ describe("ServerAssociation: GET", () => {
       expectedBlock += 1;
     }
     expect(chunks.length).toBeGreaterThan(5);
-    const whole = Buffer.concat(chunks);
+    const whole = new Uint8Array(Buffer.concat(chunks));
     const association = { classId: 15, version: 1, obis: "0.0.40.0.0.255", methods: [] };
     const entries = [{ ...association, attributes: [1, 2, 3, 8].map((id) => ({ id, access: 1 })) }, ...model.list()];
     expect(decodeData(whole)).toEqual(encodeObjectList(entries));

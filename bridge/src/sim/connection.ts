@@ -1,0 +1,274 @@
+// One TCP connection to the simulator: finds which meter the first frame addresses, then pumps bytes through
+// that meter's data link and server association, applying the configured faults on the way out.
+import type { Socket } from "node:net";
+import { decodeApdu, encodeApdu } from "../dlms/apdu/index.js";
+import type { Apdu } from "../dlms/apdu/types.js";
+import { uControl } from "../dlms/hdlc/control.js";
+import { encodeFrame } from "../dlms/hdlc/frame.js";
+import { HdlcLink, peekDestination } from "../dlms/hdlc/link.js";
+import type { DataLink } from "../dlms/link.js";
+import { ServerAssociation } from "../dlms/server/association.js";
+import { WrapperDeframer } from "../dlms/wrapper/header.js";
+import { WrapperLink } from "../dlms/wrapper/link.js";
+import type { Logger } from "../log.js";
+import type { MeterSlot } from "./meter-slot.js";
+import type { ResolvedOptions } from "./options.js";
+
+/** The address a connection's first frame carries: HDLC server address or wrapper destination wPort. */
+export type FirstFrameTarget =
+  | { transport: "hdlc"; logical: number; physical?: number; clientSap: number; dmFrame: Uint8Array }
+  | { transport: "wrapper"; wPort: number; clientSap: number };
+
+export interface ConnectionContext {
+  options: ResolvedOptions;
+  logger: Logger;
+  conformance: number;
+  /** The meter this target addresses on this listener, or undefined (the frame is ignored, like a real bus). */
+  resolve(target: FirstFrameTarget): MeterSlot | undefined;
+}
+
+/** Bytes buffered while looking for the first valid frame; beyond this the peer is not speaking DLMS. */
+const MAX_UNBOUND_BYTES = 4096;
+
+export class MeterConnection {
+  private meter: MeterSlot | undefined;
+  private link: DataLink | undefined;
+  private association: ServerAssociation | undefined;
+  private clientSap = 0;
+  private unbound: Uint8Array[] = [];
+  private unboundLength = 0;
+  private answersSent = 0;
+  private readonly inactivity: NodeJS.Timeout;
+  private closed = false;
+  private readonly remote: string;
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly ctx: ConnectionContext,
+    private readonly onClose: (connection: MeterConnection) => void,
+  ) {
+    this.remote = `${socket.remoteAddress}:${socket.remotePort}`;
+    socket.setNoDelay(true);
+    this.inactivity = setTimeout(() => this.timeOut(), ctx.options.inactivityTimeoutSeconds * 1000);
+    socket.on("data", (chunk: Buffer) => this.onData(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length)));
+    socket.on("error", (error) => this.log("debug", { error: error.message }, "socket error"));
+    socket.on("close", () => this.onSocketClosed());
+    this.log("info", { event: "connection-opened", localPort: socket.localPort }, "connection opened");
+  }
+
+  /** Drops the connection at once (simulator shutdown). */
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  private onData(chunk: Uint8Array): void {
+    if (this.closed) return;
+    this.inactivity.refresh();
+    if (this.link) {
+      this.link.receiveData(chunk);
+      this.pump();
+      return;
+    }
+    this.unbound.push(chunk.slice());
+    this.unboundLength += chunk.length;
+    this.tryBind();
+  }
+
+  /** Looks for the first complete frame and attaches the meter it addresses. */
+  private tryBind(): void {
+    const bytes = Buffer.concat(this.unbound);
+    const target = this.ctx.options.transport === "hdlc" ? hdlcTarget(bytes) : wrapperTarget(bytes);
+    if (!target) {
+      if (this.unboundLength > MAX_UNBOUND_BYTES) {
+        this.log("info", { event: "garbage", bytes: this.unboundLength }, "no DLMS frame in the first bytes: closing");
+        this.socket.destroy();
+      }
+      return;
+    }
+    this.unbound = [];
+    this.unboundLength = 0;
+    const meter = this.ctx.resolve(target);
+    if (!meter) {
+      // Like a meter on a bus: a frame for another address gets no answer at all.
+      this.log(
+        "info",
+        { event: "unknown-address", target: describeTarget(target) },
+        "frame for no meter here: ignored",
+      );
+      return;
+    }
+    if (meter.busyWith && meter.busyWith !== this) {
+      this.refuseBusy(meter, target);
+      return;
+    }
+    this.attach(meter, target);
+    this.link!.receiveData(bytes);
+    this.pump();
+  }
+
+  /**
+   * One association at a time per meter, as real meters: a second connection gets DM to its SNRM (HDLC) or is
+   * closed without an answer (wrapper); the first connection is not disturbed.
+   */
+  private refuseBusy(meter: MeterSlot, target: FirstFrameTarget): void {
+    meter.stats.busyRefusals += 1;
+    this.log("info", { event: "busy", meter: meter.serialNumber }, "meter busy with another connection: refused");
+    if (target.transport === "hdlc") this.socket.end(target.dmFrame);
+    else this.socket.end();
+  }
+
+  private attach(meter: MeterSlot, target: FirstFrameTarget): void {
+    const o = this.ctx.options;
+    this.meter = meter;
+    this.clientSap = target.clientSap;
+    meter.busyWith = this;
+    meter.stats.connections += 1;
+    this.link =
+      target.transport === "hdlc"
+        ? new HdlcLink({
+            role: "server",
+            clientAddress: target.clientSap,
+            serverAddress: { logical: target.logical, physical: target.physical },
+            proposed: { maxInfoTx: o.hdlcMaxInfo, maxInfoRx: o.hdlcMaxInfo },
+          })
+        : new WrapperLink({ role: "server", clientWPort: target.clientSap, serverWPort: target.wPort });
+    this.association = new ServerAssociation({
+      objects: meter.model,
+      auth: o.clients,
+      conformance: this.ctx.conformance,
+      maxPduSize: o.maxPduSize,
+      serverSap: o.serverLogical,
+      unknownObject: o.unknownObject,
+      refuseAssociation: o.refuseAssociation,
+    });
+    this.log("info", { event: "meter-selected", target: describeTarget(target) }, "connection bound to meter");
+  }
+
+  private pump(): void {
+    const link = this.link!;
+    for (let event = link.nextEvent(); event; event = link.nextEvent()) {
+      switch (event.type) {
+        case "frame":
+          this.meter!.stats.framesIn += 1;
+          break;
+        case "discarded":
+          this.meter!.stats.discarded += 1;
+          this.log("debug", { event: "discarded", reason: event.error.message }, "frame discarded");
+          break;
+        case "connected":
+          if (link.kind === "hdlc") this.association!.reset(); // a new SNRM starts a new link: no association yet
+          break;
+        case "disconnected":
+          this.association!.reset();
+          this.log("info", { event: "link-closed", reason: event.reason }, "link disconnected");
+          break;
+        case "apdu":
+          this.answer(event.apdu);
+          break;
+      }
+    }
+    this.flush();
+  }
+
+  private answer(bytes: Uint8Array): void {
+    const association = this.association!;
+    this.meter!.stats.requests += 1;
+    let request: Apdu | undefined;
+    try {
+      request = decodeApdu(bytes);
+    } catch (error) {
+      this.log("debug", { event: "undecodable-apdu", reason: (error as Error).message }, "APDU not understood");
+    }
+    const response = request ? association.handle(request, this.clientSap) : association.handleUndecodable();
+    for (const e of association.takeEvents()) {
+      if (e.type === "associated") this.meter!.stats.associations += 1;
+      if (e.type === "rejected") this.meter!.stats.rejectedAssociations += 1;
+      this.log("info", { event: `association-${e.type}`, ...e }, `association ${e.type}`);
+    }
+    if (!response) return;
+    try {
+      this.link!.sendApdu(encodeApdu(response));
+    } catch (error) {
+      this.log("warn", { event: "send-failed", reason: (error as Error).message }, "could not send the answer");
+    }
+  }
+
+  /** Sends what the link queued, through the fault plan: silence, delay, corruption, drop mid-frame. */
+  private flush(): void {
+    const frames = this.link!.takeOutgoing();
+    if (frames.length === 0) return;
+    if (!this.meter!.faults.admitAnswer()) return;
+    const delay = this.ctx.options.delayMs;
+    if (delay > 0) setTimeout(() => this.write(frames), delay);
+    else this.write(frames);
+  }
+
+  private write(frames: Uint8Array[]): void {
+    if (this.closed) return;
+    const dropAfter = this.ctx.options.dropMidFrameAfter;
+    if (dropAfter !== undefined && this.answersSent >= dropAfter) {
+      const first = frames[0]!;
+      this.log("info", { event: "drop-mid-frame" }, "fault: dropping the connection mid-frame");
+      this.socket.write(first.subarray(0, Math.ceil(first.length / 2)), () => this.socket.destroy());
+      this.closed = true;
+      return;
+    }
+    for (const frame of frames) {
+      this.socket.write(this.meter!.faults.frameToSend(frame));
+      this.meter!.stats.framesOut += 1;
+    }
+    this.answersSent += 1;
+  }
+
+  private timeOut(): void {
+    this.log(
+      "info",
+      { event: "inactivity-timeout", seconds: this.ctx.options.inactivityTimeoutSeconds },
+      "inactivity timeout",
+    );
+    this.association?.reset();
+    this.link?.disconnect();
+    this.socket.destroy();
+  }
+
+  private onSocketClosed(): void {
+    this.closed = true;
+    clearTimeout(this.inactivity);
+    if (this.meter?.busyWith === this) this.meter.busyWith = undefined;
+    this.log(
+      "info",
+      { event: "connection-closed", stats: this.meter ? { ...this.meter.stats } : undefined },
+      "connection closed",
+    );
+    this.onClose(this);
+  }
+
+  private log(level: "info" | "debug" | "warn", fields: Record<string, unknown>, message: string): void {
+    this.ctx.logger[level]({ remote: this.remote, meter: this.meter?.serialNumber, ...fields }, message);
+  }
+}
+
+function hdlcTarget(bytes: Uint8Array): FirstFrameTarget | undefined {
+  const found = peekDestination(bytes);
+  if (!found) return undefined;
+  const { frame } = found;
+  const dmFrame = encodeFrame({ dest: frame.src, src: frame.dest, control: uControl("DM", true) });
+  const target: FirstFrameTarget = { transport: "hdlc", logical: found.logical, clientSap: found.client, dmFrame };
+  if (found.physical !== undefined) target.physical = found.physical;
+  return target;
+}
+
+function wrapperTarget(bytes: Uint8Array): FirstFrameTarget | undefined {
+  const deframer = new WrapperDeframer();
+  deframer.push(bytes);
+  for (let r = deframer.next(); r; r = deframer.next()) {
+    if ("frame" in r) return { transport: "wrapper", wPort: r.frame.dstWPort, clientSap: r.frame.srcWPort };
+  }
+  return undefined;
+}
+
+function describeTarget(t: FirstFrameTarget): string {
+  return t.transport === "hdlc"
+    ? `hdlc client ${t.clientSap} -> server ${t.logical}${t.physical === undefined ? "" : `/${t.physical}`}`
+    : `wrapper wPort ${t.clientSap} -> ${t.wPort}`;
+}

@@ -1,0 +1,43 @@
+// One simulated meter as the network sees it: its model, addresses, fault counters and traffic statistics.
+import type { MeterFaults } from "./faults.js";
+import type { SimulatedMeter } from "./meter-model.js";
+
+export interface MeterStats {
+  connections: number;
+  associations: number;
+  rejectedAssociations: number;
+  busyRefusals: number;
+  requests: number;
+  framesIn: number;
+  framesOut: number;
+  discarded: number;
+}
+
+export interface MeterSlot {
+  readonly index: number;
+  readonly serialNumber: string;
+  /** TCP port this meter answers on (shared by all meters with sharedPort). */
+  port: number;
+  /** HDLC lower (physical) address. */
+  readonly physicalAddress: number;
+  /** Wrapper destination wPort. */
+  readonly wPort: number;
+  readonly model: SimulatedMeter;
+  readonly faults: MeterFaults;
+  readonly stats: MeterStats;
+  /** The connection holding the meter; a meter serves one connection at a time. */
+  busyWith: unknown;
+}
+
+export function emptyStats(): MeterStats {
+  return {
+    connections: 0,
+    associations: 0,
+    rejectedAssociations: 0,
+    busyRefusals: 0,
+    requests: 0,
+    framesIn: 0,
+    framesOut: 0,
+    discarded: 0,
+  };
+}

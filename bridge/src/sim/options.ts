@@ -1,0 +1,155 @@
+// Simulator options with their defaults, shared by startSimulator() and the `sim` CLI. Every problem is reported
+// at once, naming the option, before anything listens.
+import type { ClientAuth } from "../dlms/server/negotiation.js";
+
+export interface FaultOptions {
+  /** Wait this long before every answer (ms). */
+  delayMs?: number;
+  /** Never answer anything (the TCP connection stays open). */
+  silence?: boolean;
+  /** Answer only every Nth request of a meter (1 = all); the others get silence. */
+  answerEvery?: number;
+  /** After this many complete answers on a connection, send half of the next frame and drop the TCP connection. */
+  dropMidFrameAfter?: number;
+  /** Corrupt the FCS of every Nth frame a meter sends (wrapper: the version field, it has no checksum). */
+  corruptFcsEvery?: number;
+  /** Answer every AARQ with AARE rejected-permanent. */
+  refuseAssociation?: boolean;
+}
+
+export interface SimulatorOptions extends FaultOptions {
+  transport?: "hdlc" | "wrapper";
+  host?: string;
+  /** First port; meter i listens on port + i (0 = an ephemeral port for each). With sharedPort, the one port. */
+  port?: number;
+  count?: number;
+  /** All meters on one port, told apart by the HDLC physical address / the wrapper destination wPort. */
+  sharedPort?: boolean;
+  /** "low" serves LLS on client SAPs 1 and 17 with `password` (the public SAP 16 stays open without auth). */
+  auth?: "none" | "low";
+  /** SECRET: never logged. */
+  password?: string;
+  /** Explicit client SAP -> authentication table; overrides auth/password. */
+  clients?: ReadonlyMap<number, ClientAuth>;
+  /** Seconds without a frame before the meter drops the association and the connection. Default 120. */
+  inactivityTimeoutSeconds?: number;
+  multipleReferences?: boolean;
+  obisChannel?: 0 | 1;
+  /** HDLC server (upper) address, also the wrapper wPort of a meter on its own port. Default 1. */
+  serverLogical?: number;
+  /** HDLC physical address of meter 0 (meter i has base + i). Default 16. */
+  physicalBase?: number;
+  /** Wrapper wPort of meter 0 on a shared port (meter i has base + i). Default 1. */
+  wPortBase?: number;
+  /** HDLC max information field the meter accepts and sends. Default 128. */
+  hdlcMaxInfo?: number;
+  /** Server max receive PDU size. Default 1024. */
+  maxPduSize?: number;
+  unknownObject?: "object-undefined" | "read-write-denied";
+  /** Seed of meter 0; meter i uses seed + i. Default 1. */
+  seed?: number;
+  /** Serial number of meter 0 (numeric); meter i has serial + i. Default 10000001. */
+  serialBase?: number;
+  voltageScaler?: -1 | -2;
+  profileRows?: number;
+  profilePeriodSeconds?: number;
+  /** Time source for the meters (ms since the epoch). Timers (delay, inactivity) still use real time. */
+  now?: () => number;
+}
+
+export type ResolvedOptions = Required<
+  Omit<SimulatorOptions, "password" | "clients" | "dropMidFrameAfter" | "corruptFcsEvery" | "delayMs" | "answerEvery">
+> & {
+  clients: ReadonlyMap<number, ClientAuth>;
+  delayMs: number;
+  answerEvery: number;
+  dropMidFrameAfter: number | undefined;
+  corruptFcsEvery: number | undefined;
+};
+
+export const PUBLIC_CLIENT_SAP = 16;
+export const LLS_CLIENT_SAPS = [1, 17] as const;
+
+export class SimulatorOptionsError extends Error {
+  override name = "SimulatorOptionsError";
+  constructor(readonly problems: string[]) {
+    super(`invalid simulator options: ${problems.join("; ")}`);
+  }
+}
+
+export function resolveOptions(o: SimulatorOptions): ResolvedOptions {
+  const problems: string[] = [];
+  const int = (name: string, value: number | undefined, fallback: number, min: number, max: number): number => {
+    const v = value ?? fallback;
+    if (!Number.isInteger(v) || v < min || v > max)
+      problems.push(`${name} must be an integer in ${min}..${max}, got ${value}`);
+    return v;
+  };
+  const optionalInt = (name: string, value: number | undefined, min: number, max: number) =>
+    value === undefined ? undefined : int(name, value, min, min, max);
+
+  const transport = o.transport ?? "hdlc";
+  if (transport !== "hdlc" && transport !== "wrapper")
+    problems.push(`transport must be hdlc or wrapper, got ${transport}`);
+  const count = int("count", o.count, 1, 1, 100_000);
+  const port = int("port", o.port, transport === "wrapper" ? 4060 : 4059, 0, 65_535);
+  if (!o.sharedPort && port !== 0 && port + count - 1 > 65_535) {
+    problems.push(`port ${port} + count ${count} runs past 65535`);
+  }
+  const obisChannel = o.obisChannel ?? 0;
+  if (obisChannel !== 0 && obisChannel !== 1) problems.push(`obisChannel must be 0 or 1, got ${obisChannel}`);
+  const physicalBase = int("physicalBase", o.physicalBase, 16, 0, 0x3fff);
+  if (transport === "hdlc" && physicalBase + count - 1 > 0x3fff) {
+    problems.push(`physical addresses ${physicalBase}..${physicalBase + count - 1} exceed 16383 (4-byte HDLC address)`);
+  }
+  const wPortBase = int("wPortBase", o.wPortBase, 1, 1, 0xffff);
+  if (transport === "wrapper" && o.sharedPort && wPortBase + count - 1 > 0xffff)
+    problems.push("wPortBase + count exceeds 65535");
+
+  const auth = o.auth ?? "none";
+  let clients = o.clients;
+  if (!clients) {
+    if (auth === "low" && !o.password) problems.push("auth low needs a password");
+    if (auth !== "none" && auth !== "low") problems.push(`auth must be none or low, got ${auth}`);
+    const table = new Map<number, ClientAuth>([[PUBLIC_CLIENT_SAP, { mechanism: "none" }]]);
+    if (auth === "low" && o.password) {
+      const password = new TextEncoder().encode(o.password);
+      for (const sap of LLS_CLIENT_SAPS) table.set(sap, { mechanism: "low", password });
+    }
+    clients = table;
+  }
+
+  const resolved: ResolvedOptions = {
+    transport,
+    host: o.host ?? "127.0.0.1",
+    port,
+    count,
+    sharedPort: o.sharedPort ?? false,
+    auth,
+    clients,
+    inactivityTimeoutSeconds: int("inactivityTimeoutSeconds", o.inactivityTimeoutSeconds, 120, 1, 86_400),
+    multipleReferences: o.multipleReferences ?? true,
+    obisChannel,
+    serverLogical: int("serverLogical", o.serverLogical, 1, 0, 0x3fff),
+    physicalBase,
+    wPortBase,
+    hdlcMaxInfo: int("hdlcMaxInfo", o.hdlcMaxInfo, 128, 32, 2030),
+    maxPduSize: int("maxPduSize", o.maxPduSize, 1024, 64, 0xffff),
+    unknownObject: o.unknownObject ?? "object-undefined",
+    seed: int("seed", o.seed, 1, 0, 0x7fff_ffff),
+    serialBase: int("serialBase", o.serialBase, 10_000_001, 0, 9_999_999_999),
+    voltageScaler: o.voltageScaler ?? -1,
+    profileRows: int("profileRows", o.profileRows, 96, 1, 10_000),
+    profilePeriodSeconds: int("profilePeriodSeconds", o.profilePeriodSeconds, 900, 1, 86_400),
+    now: o.now ?? Date.now,
+    delayMs: int("delayMs", o.delayMs, 0, 0, 600_000),
+    silence: o.silence ?? false,
+    answerEvery: int("answerEvery", o.answerEvery, 1, 1, 1_000_000),
+    dropMidFrameAfter: optionalInt("dropMidFrameAfter", o.dropMidFrameAfter, 0, 1_000_000),
+    corruptFcsEvery: optionalInt("corruptFcsEvery", o.corruptFcsEvery, 1, 1_000_000),
+    refuseAssociation: o.refuseAssociation ?? false,
+  };
+  if (resolved.voltageScaler !== -1 && resolved.voltageScaler !== -2) problems.push("voltageScaler must be -1 or -2");
+  if (problems.length > 0) throw new SimulatorOptionsError(problems);
+  return resolved;
+}

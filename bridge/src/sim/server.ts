@@ -1,0 +1,128 @@
+// The meter simulator's network side: TCP listeners (one port per meter, or all meters on one port told apart by
+// HDLC physical address / wrapper wPort) in front of simulated meters. Used by the `sim` CLI, tests and benches.
+import { createServer, type Server } from "node:net";
+import { conformanceMask } from "../dlms/apdu/conformance.js";
+import { createLogger, type Logger } from "../log.js";
+import { type ConnectionContext, type FirstFrameTarget, MeterConnection } from "./connection.js";
+import { MeterFaults } from "./faults.js";
+import { SimulatedMeter } from "./meter-model.js";
+import { emptyStats, type MeterSlot } from "./meter-slot.js";
+import { type ResolvedOptions, resolveOptions, type SimulatorOptions } from "./options.js";
+
+export type { MeterSlot, MeterStats } from "./meter-slot.js";
+export type { SimulatorOptions } from "./options.js";
+
+export interface RunningSimulator {
+  /** Listening ports: one per meter, or a single one with sharedPort. */
+  ports: number[];
+  meters: readonly MeterSlot[];
+  /** Stops listening and drops every connection. */
+  close(): Promise<void>;
+}
+
+/** What the simulated meters support; the negotiated conformance is the client's proposal AND this. */
+export function serverConformance(multipleReferences: boolean): number {
+  return conformanceMask([
+    "block-transfer-with-get-or-read",
+    ...(multipleReferences ? ["multiple-references"] : []),
+    "get",
+    "selective-access",
+  ]);
+}
+
+export async function startSimulator(options: SimulatorOptions = {}, logger?: Logger): Promise<RunningSimulator> {
+  const o = resolveOptions(options);
+  const log = logger ?? createLogger("silent");
+  const meters = createMeters(o);
+  const connections = new Set<MeterConnection>();
+  const servers: Server[] = [];
+  const conformance = serverConformance(o.multipleReferences);
+
+  const listen = async (port: number, resolve: ConnectionContext["resolve"]): Promise<number> => {
+    const ctx: ConnectionContext = { options: o, logger: log, conformance, resolve };
+    const server = createServer((socket) => {
+      connections.add(new MeterConnection(socket, ctx, (c) => connections.delete(c)));
+    });
+    servers.push(server);
+    await new Promise<void>((done, fail) => {
+      server.once("error", fail);
+      server.listen(port, o.host, () => {
+        server.off("error", fail);
+        done();
+      });
+    });
+    const address = server.address();
+    return typeof address === "object" && address ? address.port : port;
+  };
+
+  const ports: number[] = [];
+  try {
+    if (o.sharedPort) {
+      const port = await listen(o.port, (target) => sharedTarget(o, meters, target));
+      for (const m of meters) m.port = port;
+      ports.push(port);
+    } else {
+      for (const meter of meters) {
+        meter.port = await listen(o.port === 0 ? 0 : o.port + meter.index, (target) => ownTarget(o, meter, target));
+        ports.push(meter.port);
+      }
+    }
+  } catch (error) {
+    await closeAll(servers, connections);
+    throw error;
+  }
+  log.info(
+    { event: "listening", transport: o.transport, host: o.host, ports: summarisePorts(ports), meters: meters.length },
+    "simulator listening",
+  );
+  return { ports, meters, close: () => closeAll(servers, connections) };
+}
+
+function createMeters(o: ResolvedOptions): MeterSlot[] {
+  return Array.from({ length: o.count }, (_, index) => {
+    const serialNumber = String(o.serialBase + index);
+    return {
+      index,
+      serialNumber,
+      port: 0,
+      physicalAddress: o.physicalBase + index,
+      wPort: o.sharedPort ? o.wPortBase + index : o.serverLogical,
+      model: new SimulatedMeter({
+        seed: o.seed + index,
+        serialNumber,
+        now: o.now,
+        obisChannel: o.obisChannel,
+        voltageScaler: o.voltageScaler,
+        profileRows: o.profileRows,
+        profilePeriodSeconds: o.profilePeriodSeconds,
+      }),
+      faults: new MeterFaults(o),
+      stats: emptyStats(),
+      busyWith: undefined,
+    };
+  });
+}
+
+/** A meter on its own port answers its logical address, with or without its physical address. */
+function ownTarget(o: ResolvedOptions, meter: MeterSlot, target: FirstFrameTarget): MeterSlot | undefined {
+  if (target.transport === "wrapper") return target.wPort === meter.wPort ? meter : undefined;
+  if (target.logical !== o.serverLogical) return undefined;
+  return target.physical === undefined || target.physical === meter.physicalAddress ? meter : undefined;
+}
+
+/** On a shared port the physical address (HDLC) or destination wPort (wrapper) picks the meter. */
+function sharedTarget(o: ResolvedOptions, meters: MeterSlot[], target: FirstFrameTarget): MeterSlot | undefined {
+  if (target.transport === "wrapper") return meters[target.wPort - o.wPortBase];
+  if (target.logical !== o.serverLogical || target.physical === undefined) return undefined;
+  return meters[target.physical - o.physicalBase];
+}
+
+async function closeAll(servers: Server[], connections: Set<MeterConnection>): Promise<void> {
+  for (const c of connections) c.destroy();
+  await Promise.all(servers.map((s) => new Promise<void>((done) => (s.listening ? s.close(() => done()) : done()))));
+}
+
+function summarisePorts(ports: number[]): string {
+  if (ports.length <= 3) return ports.join(",");
+  return `${ports[0]}..${ports.at(-1)} (${ports.length})`;
+}
