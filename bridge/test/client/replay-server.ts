@@ -1,7 +1,8 @@
 // A fake meter that replays a captured conversation: each frame the client sends is matched (by kind, in order)
-// with the next captured TX frame and answered with the RX frames that followed it in the capture. Invoke ids in
-// GET replies are rewritten to the client's (ours cycle, the capture's may not), with the HDLC FCS recomputed.
-// A client frame of another kind gets no answer (like a meter that ignores it) and is recorded as unmatched.
+// with the next captured TX frame of that kind and answered with the RX frames that followed it in the capture
+// (captured exchanges passed over are counted in `skipped`). Invoke ids in GET replies are rewritten to the
+// client's (ours cycle, the capture's may not), with the HDLC FCS recomputed. A client frame with no counterpart
+// left gets no answer (like a meter that ignores it) and is recorded as unmatched.
 import { createServer, type Server } from "node:net";
 import { decodeFrame, encodeFrame } from "../../src/dlms/hdlc/frame.js";
 import type { Transport } from "../../src/transport/types.js";
@@ -26,6 +27,8 @@ export class ReplayServer {
   readonly received: Uint8Array[] = [];
   /** Kinds of client frames that had no counterpart at that point of the capture (left unanswered). */
   readonly unmatched: string[] = [];
+  /** Captured exchanges passed over to find the client's frame kind. */
+  skipped = 0;
 
   constructor(file: string) {
     this.wrapper = file.includes("wrapper");
@@ -42,12 +45,14 @@ export class ReplayServer {
     for (let frame = this.takeFrame(); frame; frame = this.takeFrame()) {
       this.received.push(frame);
       const kind = this.kindOf(frame);
-      const expected = this.exchanges[this.next];
-      if (!expected || expected.kind !== kind) {
+      const at = this.exchanges.findIndex((e, i) => i >= this.next && e.kind === kind);
+      if (at < 0) {
         this.unmatched.push(kind);
         continue;
       }
-      this.next++;
+      this.skipped += at - this.next;
+      this.next = at + 1;
+      const expected = this.exchanges[at]!;
       const invoke = this.requestInvokeByte(frame);
       if (invoke !== undefined) this.invokeByte = invoke;
       out.push(...this.patchInvokeIds(expected.replies));

@@ -7,8 +7,8 @@ import { readRegisters } from "../../src/client/reads.js";
 import type { DlmsClientOptions, LinkSettings } from "../../src/client/types.js";
 import { decodeObjectList } from "../../src/dlms/cosem/association-ln.js";
 import { parseObis } from "../../src/dlms/cosem/obis.js";
-import { decodeFrame } from "../../src/dlms/hdlc/frame.js";
 import { DataAccessError } from "../../src/dlms/errors.js";
+import { decodeFrame } from "../../src/dlms/hdlc/frame.js";
 import { createMemoryPair } from "../../src/transport/memory.js";
 import { TcpTransport } from "../../src/transport/tcp.js";
 import { loadVectorFrames } from "../dlms/vectors.js";
@@ -66,6 +66,7 @@ describe("DlmsClient replaying u9n_hdlc_none (HDLC, no authentication)", () => {
     await client.release();
     expect(client.connected).toBe(false);
     expect(replay.unmatched).toEqual([]);
+    expect(replay.skipped).toBe(0);
     // SNRM, AARQ, 3 GETs, RLRQ, DISC: every captured exchange was used.
     expect(replay.received).toHaveLength(7);
   });
@@ -185,7 +186,10 @@ describe("DlmsClient replaying gurux_hdlc_none (segmented HDLC + GET block trans
 
     // Every captured exchange was replayed in order; only our RLRQ (which this capture lacks) went unanswered.
     expect(replay.unmatched).toEqual(["I:62"]);
-    const captured = loadVectorFrames("gurux_hdlc_none.txt").filter((f) => f.dir === "tx").map((f) => f.bytes);
+    expect(replay.skipped).toBe(0);
+    const captured = loadVectorFrames("gurux_hdlc_none.txt")
+      .filter((f) => f.dir === "tx")
+      .map((f) => f.bytes);
     const isGetNext = (frame: Uint8Array) => {
       const info = decodeFrame(frame).info;
       return info[3] === 0xc0 && info[4] === 0x02;

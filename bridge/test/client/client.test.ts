@@ -1,0 +1,264 @@
+// Client behaviour against a scripted meter over the in-memory transport: request matching, serialisation,
+// GET-with-list vs sequential GETs, failures that must surface at once, and secrets kept out of traces.
+import { afterEach, describe, expect, it } from "vitest";
+import { DlmsClient } from "../../src/client/client.js";
+import { ConnectionClosedError, ExceptionResponseError, TimeoutError } from "../../src/client/errors.js";
+import { readRegisters } from "../../src/client/reads.js";
+import type { DlmsClientOptions } from "../../src/client/types.js";
+import type { Apdu, AttributeRequest } from "../../src/dlms/apdu/types.js";
+import type { DlmsData } from "../../src/dlms/axdr/types.js";
+import { toHex } from "../../src/dlms/codec/hex.js";
+import { parseObis } from "../../src/dlms/cosem/obis.js";
+import { decodeFrame } from "../../src/dlms/hdlc/frame.js";
+import { createMemoryPair } from "../../src/transport/memory.js";
+import { key, ScriptedMeter, type ScriptedMeterOptions } from "./scripted-meter.js";
+
+const VOLTAGE = "1.0.32.7.0.255";
+const CURRENT = "1.0.31.7.0.255";
+const u16 = (value: number): DlmsData => ({ type: "long-unsigned", value });
+const scalerUnit = (scaler: number, unit: number): DlmsData => ({
+  type: "structure",
+  value: [
+    { type: "integer", value: scaler },
+    { type: "enum", value: unit },
+  ],
+});
+const VALUES: Record<string, DlmsData> = {
+  [key(3, VOLTAGE, 2)]: u16(23012),
+  [key(3, VOLTAGE, 3)]: scalerUnit(-2, 35),
+  [key(3, CURRENT, 2)]: u16(1234),
+  [key(3, CURRENT, 3)]: scalerUnit(-3, 33),
+};
+const attr = (obis: string, attributeId = 2, classId = 3): AttributeRequest => ({
+  classId,
+  instanceId: parseObis(obis),
+  attributeId,
+});
+
+const clients: DlmsClient[] = [];
+afterEach(() => {
+  for (const c of clients.splice(0)) c.close();
+});
+
+function setup(meterOptions: ScriptedMeterOptions = {}, clientOptions: Partial<DlmsClientOptions> = {}) {
+  const [clientEnd, serverEnd] = createMemoryPair();
+  const meter = new ScriptedMeter(serverEnd, { values: VALUES, ...meterOptions });
+  const client = new DlmsClient({
+    transport: clientEnd,
+    link:
+      meterOptions.kind === "wrapper"
+        ? { kind: "wrapper", clientAddress: 16, serverAddress: { logical: 1 } }
+        : { kind: "hdlc", clientAddress: 16, serverAddress: { logical: 1 } },
+    auth: { mechanism: "none" },
+    timeoutMs: 500,
+    ...clientOptions,
+  });
+  clients.push(client);
+  return { client, meter, wire: clientEnd.written };
+}
+
+const getRequests = (meter: ScriptedMeter) =>
+  meter.requests.filter((r): r is Extract<Apdu, { tag: "get-request" }> => r.tag === "get-request");
+
+describe("getMany", () => {
+  it("sends one GET-with-list when this association negotiated multiple-references", async () => {
+    const { client, meter } = setup({ conformance: ["get", "multiple-references"] });
+    await client.connect();
+    const results = await client.getMany([attr(VOLTAGE), attr(CURRENT), attr("0.0.96.1.0.255", 2, 1)]);
+    expect(results).toEqual([
+      { ok: true, data: u16(23012) },
+      { ok: true, data: u16(1234) },
+      { ok: false, error: 4 },
+    ]);
+    expect(getRequests(meter).map((r) => r.kind)).toEqual(["with-list"]);
+  });
+
+  it("falls back to one GET-normal per attribute when multiple-references was not granted", async () => {
+    const { client, meter } = setup({ conformance: ["get"] });
+    const info = await client.connect();
+    expect(info.multipleReferences).toBe(false);
+    const results = await client.getMany([attr(VOLTAGE), attr(CURRENT), attr("0.0.96.1.0.255", 2, 1)]);
+    expect(results.map((r) => r.ok)).toEqual([true, true, false]);
+    expect(getRequests(meter).map((r) => r.kind)).toEqual(["normal", "normal", "normal"]);
+  });
+
+  it("splits the list so that no request exceeds the server's max PDU size", async () => {
+    const { client, meter } = setup({ conformance: ["get", "multiple-references"], maxPduSize: 40 });
+    await client.connect();
+    const obisList = Array.from({ length: 7 }, (_, i) => `1.0.${i + 1}.7.0.255`);
+    const results = await client.getMany(obisList.map((o) => attr(o)));
+    expect(results).toHaveLength(7);
+    const lists = getRequests(meter);
+    expect(lists.length).toBeGreaterThan(1);
+    expect(lists.every((r) => r.kind === "with-list")).toBe(true);
+    // Order is preserved across the split, and every encoded request fits the 40-byte PDU.
+    const requested = lists.flatMap((r) => (r.kind === "with-list" ? r.attributes : []));
+    expect(requested.map((a) => Array.from(a.instanceId).join("."))).toEqual(obisList);
+    for (const frame of meter.framesIn.slice(2)) expect(decodeFrame(frame).info.length - 3).toBeLessThanOrEqual(40);
+  });
+});
+
+describe("readRegisters", () => {
+  it("reads scaler_unit once per association (cached) and applies it exactly", async () => {
+    const { client, meter } = setup({ conformance: ["get", "multiple-references"] });
+    await client.connect();
+    const specs = [
+      { key: "voltage", obis: VOLTAGE, classId: 3, attributeId: 2 },
+      { key: "current", obis: CURRENT, classId: 3, attributeId: 2 },
+      { key: "missing", obis: "1.0.99.7.0.255", classId: 3, attributeId: 2 },
+    ];
+    const cache = new Map();
+    const first = await readRegisters(client, specs, cache);
+    expect(first.voltage).toMatchObject({ value: 230.12, unit: "V", scaler: -2 });
+    expect(first.current).toMatchObject({ value: 1.234, unit: "A", scaler: -3 });
+    expect(first.missing).toMatchObject({ reason: "object-undefined" });
+    await readRegisters(client, specs, cache);
+    const [firstList, secondList] = getRequests(meter).map((r) => (r.kind === "with-list" ? r.attributes : []));
+    expect(firstList!.map((a) => a.attributeId)).toEqual([2, 3, 2, 3, 2, 3]);
+    // Second poll: values only, plus the scaler of the object that failed (nothing cached for it).
+    expect(secondList!.map((a) => a.attributeId)).toEqual([2, 2, 2, 3]);
+  });
+});
+
+describe("request matching and failures", () => {
+  it("discards and counts a reply with a stale invoke id, then accepts the right one", async () => {
+    const discarded: string[] = [];
+    // Wrapper: a meter may send two PDUs in a row (HDLC NRM would hold the second until polled).
+    const { client } = setup(
+      {
+        kind: "wrapper",
+        script: (request, meter) => {
+          if (request.tag !== "get-request" || request.kind !== "normal") return undefined;
+          const stale = { ...request.invoke, invokeId: (request.invoke.invokeId + 15) % 16 };
+          return [
+            { tag: "get-response", kind: "normal", invoke: stale, result: { ok: true, data: u16(1) } },
+            { tag: "get-response", kind: "normal", invoke: request.invoke, result: meter.answer(request.attribute) },
+          ];
+        },
+      },
+      { onDiscarded: (e) => discarded.push(e.message) },
+    );
+    await client.connect();
+    await expect(client.get(attr(VOLTAGE))).resolves.toEqual(u16(23012));
+    expect(client.discardedResponses).toBe(1);
+    expect(discarded).toEqual([
+      expect.stringMatching(/get-response invoke id \d+ .*while waiting for GET 1\.0\.32\.7\.0\.255/),
+    ]);
+  });
+
+  it("cycles invoke ids so consecutive requests carry different ids", async () => {
+    const { client, meter } = setup({ conformance: ["get"] });
+    await client.connect();
+    await client.getMany([attr(VOLTAGE), attr(CURRENT), attr(VOLTAGE, 3)]);
+    const ids = getRequests(meter).map((r) => r.invoke.invokeId);
+    expect(new Set(ids).size).toBe(3);
+  });
+
+  it("rejects the pending request and every queued one at once when the socket is lost", async () => {
+    const { client } = setup(
+      {
+        script: (request, meter) => {
+          if (request.tag === "get-request") setTimeout(() => meter.drop(), 10);
+          return request.tag === "get-request" ? [] : undefined;
+        },
+      },
+      { timeoutMs: 5000 },
+    );
+    await client.connect();
+    const started = Date.now();
+    const pending = [client.get(attr(VOLTAGE)), client.get(attr(CURRENT)), client.getMany([attr(VOLTAGE)])];
+    const outcomes = await Promise.allSettled(pending);
+    expect(Date.now() - started).toBeLessThan(1000); // not the 5 s timeout
+    for (const o of outcomes) {
+      expect(o.status).toBe("rejected");
+      expect((o as PromiseRejectedResult).reason).toBeInstanceOf(ConnectionClosedError);
+    }
+    expect((outcomes[0] as PromiseRejectedResult).reason.message).toContain(
+      "connection lost during GET 1.0.32.7.0.255",
+    );
+    expect(client.connected).toBe(false);
+  });
+
+  it("a GET without answer is a TimeoutError on step get naming the object", async () => {
+    const { client } = setup({ script: (r) => (r.tag === "get-request" ? [] : undefined) }, { timeoutMs: 100 });
+    await client.connect();
+    const error = await client.get(attr(VOLTAGE)).catch((e) => e);
+    expect(error).toBeInstanceOf(TimeoutError);
+    expect(error).toMatchObject({ step: "get" });
+    expect(error.message).toContain("no answer to GET 1.0.32.7.0.255 class 3 attr 2");
+  });
+
+  it("an ExceptionResponse rejects with ExceptionResponseError naming the errors", async () => {
+    const { client } = setup({
+      script: (r) =>
+        r.tag === "get-request"
+          ? [
+              {
+                tag: "exception-response",
+                stateError: 1,
+                stateErrorName: "service-not-allowed",
+                serviceError: 2,
+                serviceErrorName: "service-not-supported",
+              },
+            ]
+          : undefined,
+    });
+    await client.connect();
+    const error = await client.get(attr(VOLTAGE)).catch((e) => e);
+    expect(error).toBeInstanceOf(ExceptionResponseError);
+    expect(error.message).toContain("service-not-allowed");
+  });
+
+  it("release tolerates a meter that never answers RLRQ, then sends DISC", async () => {
+    const { client, meter } = setup({ script: (r) => (r.tag === "rlrq" ? [] : undefined) }, { timeoutMs: 100 });
+    await client.connect();
+    await expect(client.release()).resolves.toBeUndefined();
+    expect(client.connected).toBe(false);
+    const types = meter.framesIn.map((f) => decodeFrame(f).type);
+    expect(types.at(-1)).toBe("DISC");
+  });
+});
+
+describe("connect options and traces", () => {
+  it("discFirst sends DISC before SNRM", async () => {
+    const { client, wire } = setup({}, { discFirst: true, timeoutMs: 100 });
+    await client.connect();
+    expect(wire.slice(0, 2).map((f) => decodeFrame(f).type)).toEqual(["DISC", "SNRM"]);
+  });
+
+  it("without discFirst the first frame is SNRM", async () => {
+    const { client, wire } = setup();
+    await client.connect();
+    expect(decodeFrame(wire[0]!).type).toBe("SNRM");
+  });
+
+  it("shows every frame to onFrame with the LLS password masked, while the wire carries it", async () => {
+    const password = "s3cr3t-pw";
+    const traced: { direction: string; hex: string; summary: string }[] = [];
+    const { client, wire } = setup(
+      {},
+      {
+        auth: { mechanism: "low", password },
+        onFrame: (direction, bytes, summary) => traced.push({ direction, hex: toHex(bytes), summary }),
+      },
+    );
+    await client.connect();
+    await client.get(attr(VOLTAGE));
+    await client.release();
+    const secretHex = toHex(new TextEncoder().encode(password));
+    expect(wire.some((f) => toHex(f).includes(secretHex))).toBe(true);
+    expect(traced.some((t) => t.hex.includes(secretHex))).toBe(false);
+    expect(traced.map((t) => t.summary).join("\n")).not.toContain(password);
+    expect(traced.filter((t) => t.direction === "tx")).toHaveLength(wire.length);
+    expect(traced.find((t) => t.summary.includes("AARQ"))?.hex).toContain(toHex(new TextEncoder().encode("*********")));
+    expect(traced.some((t) => t.direction === "rx" && t.summary.startsWith("UA"))).toBe(true);
+  });
+
+  it("works over the wrapper with the same API", async () => {
+    const { client, meter } = setup({ kind: "wrapper", conformance: ["get"] });
+    await client.connect();
+    await expect(client.get(attr(CURRENT))).resolves.toEqual(u16(1234));
+    await client.release();
+    expect(meter.requests.map((r) => r.tag)).toEqual(["aarq", "get-request", "rlrq"]);
+  });
+});
