@@ -1,0 +1,240 @@
+// The ThingsBoard gateway's MQTT connector (tb-gateway/config/mqtt.json) checked against what the bridge really
+// publishes: the topic functions and payload builders of bridge/src/publish/payloads.ts, and the register sets.
+import { describe, expect, it } from "vitest";
+import { REGISTER_SETS } from "../../src/config/register-sets.js";
+import type { Reading } from "../../src/model.js";
+import {
+  attributesPayload,
+  attributesTopic,
+  BRIDGE_STATE_TOPIC,
+  statusPayload,
+  statusTopic,
+  telemetryPayload,
+  telemetryTopic,
+} from "../../src/publish/payloads.js";
+import {
+  environmentOf,
+  expressionsIn,
+  loadCompose,
+  mountsOf,
+  readJson,
+  readText,
+  resolveExpression,
+  topicMatches,
+} from "./stack-files.js";
+
+interface DeviceInfo {
+  deviceNameExpressionSource: string;
+  deviceNameExpression: string;
+  deviceProfileExpressionSource?: string;
+  deviceProfileExpression?: string;
+}
+interface DataPoint {
+  type: string;
+  key: string;
+  value: string;
+}
+interface Mapping {
+  topicFilter: string;
+  subscriptionQos?: number;
+  converter: { type: string; deviceInfo: DeviceInfo; attributes: DataPoint[]; timeseries: DataPoint[] };
+}
+interface Request {
+  topicFilter: string;
+  deviceInfo?: DeviceInfo;
+}
+interface MqttConnector {
+  name: string;
+  broker: {
+    host: string;
+    port: number;
+    clientId?: string;
+    version: number;
+    cleanSession?: boolean;
+    cleanStart?: boolean;
+    sessionExpiryInterval?: number;
+    security: { type: string };
+  };
+  mapping?: unknown;
+  dataMapping: Mapping[];
+  requestsMapping: Record<string, Request[]>;
+}
+
+const connector = readJson<MqttConnector>("tb-gateway", "config", "mqtt.json");
+const mappings = connector.dataMapping;
+const METER = "sim1";
+
+// Every key of every named register set, as a three-phase meter read with all of them reports it.
+const ALL_KEYS = [...new Set(Object.values(REGISTER_SETS).flatMap((set) => set.map((r) => r.key)))];
+const reading: Reading = {
+  meter: METER,
+  ts: Date.UTC(2026, 10, 26, 12, 0, 0),
+  values: Object.fromEntries(ALL_KEYS.map((key, i) => [key, 230.1 + i])),
+};
+const UNITS: Record<string, string> = { voltage: "V", current: "A", frequency: "Hz", active_power: "W" };
+const attributes = {
+  serial_number: "12345678",
+  logical_device_name: "SIM0000012345678",
+  firmware: "1.0.0",
+  transport: "hdlc",
+  ...Object.fromEntries(ALL_KEYS.map((key) => [`unit_${key}`, UNITS[key] ?? "Wh"])),
+};
+
+/** What the bridge publishes for one meter: topic -> payload (parsed JSON). */
+const published: Record<string, unknown> = {
+  [telemetryTopic(METER)]: JSON.parse(telemetryPayload(reading)),
+  [attributesTopic(METER)]: JSON.parse(attributesPayload(METER, attributes)),
+  [statusTopic(METER)]: JSON.parse(statusPayload(METER, true)),
+};
+
+function mappingFor(topic: string): Mapping[] {
+  return mappings.filter((m) => topicMatches(m.topicFilter, topic));
+}
+
+describe("tb-gateway MQTT connector (mqtt.json)", () => {
+  it("uses the 3.x format (dataMapping + requestsMapping), not the legacy one the gateway would convert", () => {
+    expect(connector.mapping).toBeUndefined();
+    expect(Array.isArray(connector.dataMapping)).toBe(true);
+    expect(Object.keys(connector.requestsMapping).sort()).toEqual(
+      ["attributeRequests", "attributeUpdates", "connectRequests", "disconnectRequests", "serverSideRpc"].sort(),
+    );
+    for (const m of mappings) {
+      expect(m.converter.type).toBe("json");
+      expect(m.converter.deviceInfo).toBeDefined();
+    }
+  });
+
+  it("connects to the compose Mosquitto with a fixed client id and a persistent session", () => {
+    const conf = readText("mosquitto", "config", "mosquitto.conf");
+    expect(conf).toMatch(new RegExp(`^listener ${connector.broker.port}\\b`, "m"));
+    expect(connector.broker.host).toBe("mosquitto");
+    expect(loadCompose().services[connector.broker.host]).toBeDefined();
+    expect(connector.broker.clientId).toMatch(/^[A-Za-z0-9_-]{1,23}$/); // fixed and MQTT 3.1.1-safe
+    // Never the bridge's id: two clients with one id kick each other off the broker.
+    expect(connector.broker.clientId).not.toBe(environmentOf(loadCompose().services.bridge!).MQTT_CLIENT_ID);
+    expect(connector.broker.security.type).toBe("anonymous");
+    if (connector.broker.version === 5) {
+      expect(connector.broker.cleanStart).toBe(false);
+      expect(connector.broker.sessionExpiryInterval).toBeGreaterThan(3600);
+    } else {
+      expect(connector.broker.version).toBe(4);
+      expect(connector.broker.cleanSession).toBe(false);
+    }
+  });
+
+  it("subscribes with QoS 1", () => {
+    for (const m of mappings) expect(m.subscriptionQos, m.topicFilter).toBe(1);
+  });
+
+  it("every topic filter matches a topic the bridge publishes", () => {
+    const topics = Object.keys(published);
+    const all = [...mappings, ...Object.values(connector.requestsMapping).flat()];
+    for (const entry of all) {
+      expect(
+        topics.filter((t) => topicMatches(entry.topicFilter, t)),
+        `${entry.topicFilter} matches nothing the bridge publishes`,
+      ).not.toEqual([]);
+    }
+  });
+
+  it("every topic the bridge publishes for a meter is consumed by exactly one mapping", () => {
+    for (const topic of Object.keys(published)) expect(mappingFor(topic), topic).toHaveLength(1);
+    // The bridge's own availability is for humans and Prometheus, not a device.
+    expect(mappingFor(BRIDGE_STATE_TOPIC)).toEqual([]);
+  });
+
+  it("names the device from the payload's meter field, the same on every topic", () => {
+    for (const [topic, payload] of Object.entries(published)) {
+      const info = mappingFor(topic)[0]!.converter.deviceInfo;
+      expect(info.deviceNameExpressionSource).toBe("message");
+      const [expr] = expressionsIn(info.deviceNameExpression);
+      expect(resolveExpression(payload, expr!), topic).toBe(METER);
+      expect(info.deviceProfileExpressionSource).toBe("constant");
+      expect(info.deviceProfileExpression).toBe(
+        readJson<{ name: string }>("thingsboard", "device-profile-dlms-meter.json").name,
+      );
+    }
+  });
+
+  it("every gateway expression resolves in the real payload of its topic", () => {
+    for (const [topic, payload] of Object.entries(published)) {
+      const { attributes: attrs, timeseries } = mappingFor(topic)[0]!.converter;
+      for (const point of [...attrs, ...timeseries]) {
+        for (const expr of [...expressionsIn(point.value), ...expressionsIn(point.key)]) {
+          expect(resolveExpression(payload, expr), `${topic}: ${point.key} <- ${expr}`).toBeDefined();
+        }
+      }
+    }
+  });
+
+  it("forwards every telemetry key of every register set, as double, and relies on the payload's ts", () => {
+    const telemetry = mappingFor(telemetryTopic(METER))[0]!.converter;
+    const keys = telemetry.timeseries.map((p) => p.key);
+    expect([...keys].sort()).toEqual([...ALL_KEYS].sort());
+    for (const point of telemetry.timeseries) {
+      expect(point.type, point.key).toBe("double");
+      expect(point.value).toBe(`\${${point.key}}`);
+      expect(point).not.toHaveProperty("tsField"); // default: the payload's "ts" in ms
+    }
+    expect(telemetry).not.toHaveProperty("useReceivedTs");
+    const payload = published[telemetryTopic(METER)] as Record<string, unknown>;
+    expect(payload.ts).toBe(reading.ts);
+    for (const key of ALL_KEYS) expect(typeof payload[key], key).toBe("number");
+  });
+
+  it("maps every attribute the bridge publishes, and the meter status", () => {
+    const attrMapping = mappingFor(attributesTopic(METER))[0]!.converter;
+    const payload = published[attributesTopic(METER)] as Record<string, unknown>;
+    const mapped = attrMapping.attributes.map((p) => p.key);
+    for (const key of Object.keys(payload).filter((k) => k !== "meter")) expect(mapped, key).toContain(key);
+    const status = mappingFor(statusTopic(METER))[0]!.converter;
+    expect(status.attributes).toEqual([{ type: "string", key: "status", value: `\${status}` }]);
+    expect(resolveExpression(JSON.parse(statusPayload(METER, false)), "status")).toBe("offline");
+  });
+
+  it("keeps connect/disconnect requests off the data topics (the gateway would never see them there)", () => {
+    // mqtt_connector.py handles a message with the data mapping when its topic matches one, and only otherwise
+    // tries connect, then disconnect requests; both ignore the payload (docs/operations.md).
+    for (const request of Object.values(connector.requestsMapping).flat()) {
+      for (const m of mappings)
+        expect(topicMatches(m.topicFilter, request.topicFilter), request.topicFilter).toBe(false);
+    }
+    const connect = connector.requestsMapping.connectRequests ?? [];
+    const disconnect = connector.requestsMapping.disconnectRequests ?? [];
+    for (const c of connect) for (const d of disconnect) expect(c.topicFilter).not.toBe(d.topicFilter);
+  });
+});
+
+describe("tb_gateway.json", () => {
+  const gw = readJson<{
+    thingsboard: { host: string; port: number; remoteConfiguration: boolean; qos: number };
+    storage: { type: string; data_file_path?: string; data_folder_path?: string };
+    connectors: Array<{ type: string; name: string; configuration: string }>;
+  }>("tb-gateway", "config", "tb_gateway.json");
+
+  it("loads the MQTT connector from mqtt.json, under the connector's own name", () => {
+    expect(gw.connectors).toEqual([{ type: "mqtt", name: connector.name, configuration: "mqtt.json" }]);
+  });
+
+  it("stores unsent messages on a volume (sqlite or file, never memory)", () => {
+    expect(["sqlite", "file"]).toContain(gw.storage.type);
+    const path = gw.storage.type === "sqlite" ? gw.storage.data_file_path : gw.storage.data_folder_path;
+    expect(path).toMatch(/^\//);
+    const volumes = mountsOf(loadCompose().services["tb-gateway"]!).filter((m) => !m.bind);
+    expect(
+      volumes.some((v) => path!.startsWith(`${v.target}/`)),
+      `${path} is not on a named volume`,
+    ).toBe(true);
+  });
+
+  it("sends to ThingsBoard with QoS 1 and ignores remote configuration (the files here are the truth)", () => {
+    expect(gw.thingsboard.qos).toBe(1);
+    expect(gw.thingsboard.remoteConfiguration).toBe(false);
+  });
+
+  it("ships a logs.json (the mounted folder replaces the image's defaults)", () => {
+    const logs = readJson<{ loggers: Record<string, unknown> }>("tb-gateway", "config", "logs.json");
+    for (const logger of ["service", "connector", "converter", "tb_connection", "storage"])
+      expect(logs.loggers).toHaveProperty(logger);
+  });
+});
