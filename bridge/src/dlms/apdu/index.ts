@@ -4,7 +4,8 @@
 import { ByteReader } from "../codec/reader.js";
 import type { ByteWriter } from "../codec/writer.js";
 import { DecodeError, LocalProtocolError } from "../errors.js";
-import { readAare, readAarq, readRlre, readRlrq, writeAare, writeAarq, writeRlre, writeRlrq } from "./acse.js";
+import { readAare, writeAare } from "./aare.js";
+import { readAarq, writeAarq } from "./aarq.js";
 import { hex2, readTlv } from "./ber.js";
 import { describeApdu } from "./describe.js";
 import { readExceptionResponse, writeExceptionResponse } from "./exception.js";
@@ -17,6 +18,7 @@ import {
   writeInitiateRequest,
   writeInitiateResponse,
 } from "./initiate.js";
+import { readRlre, readRlrq, writeRlre, writeRlrq } from "./release.js";
 import { GrowSafeWriter } from "./safe-writer.js";
 import { noCodecError } from "./tags.js";
 import { type Apdu, ApduTag } from "./types.js";
