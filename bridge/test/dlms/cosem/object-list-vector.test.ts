@@ -1,9 +1,11 @@
 // The association object list (GET 0.0.40.0.0.255 attr 2) captured from the reference meter, reassembled by hand
 // from the HDLC frames (segmented, block-transferred) and from the wrapper PDUs, then decoded.
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { decodeData, encodeData } from "../../../src/dlms/axdr/index.js";
 import { toHex } from "../../../src/dlms/codec/hex.js";
 import { canRead, decodeObjectList, encodeObjectList } from "../../../src/dlms/cosem/association-ln.js";
+import { DecodeError } from "../../../src/dlms/errors.js";
 import { loadVectorFrames, type VectorFrame } from "../vectors.js";
 
 const GET_OBJECT_LIST = "C0 01 C1 00 0F 00 00 28 00 00 FF 02 00";
@@ -115,5 +117,23 @@ describe("captured association object list", () => {
 
   it("re-encodes byte for byte with encodeObjectList", () => {
     expect(toHex(encodeData(encodeObjectList(list)))).toBe(toHex(fromHdlc));
+  });
+
+  it("fails only with DecodeError when the captured bytes are corrupted", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 3 }),
+        (flips) => {
+          const bytes = fromHdlc.slice();
+          for (const [at, value] of flips) bytes[at % bytes.length] = value;
+          try {
+            decodeObjectList(decodeData(bytes));
+          } catch (e) {
+            if (!(e instanceof DecodeError)) throw e;
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
