@@ -1,2 +1,9 @@
-export { Outbox, type OutboxMessage, type OutboxOptions, type OutboxRow, telemetryMessage } from "./outbox.js";
+export {
+  Outbox,
+  type OutboxMessage,
+  type OutboxOptions,
+  type OutboxRow,
+  reportDrops,
+  telemetryMessage,
+} from "./outbox.js";
 export { OutboxWriter, type OutboxWriterOptions } from "./writer.js";

@@ -122,3 +122,15 @@ export class Outbox {
     return () => this.listeners.delete(listener);
   }
 }
+
+/** The onDropped handler the bridge uses: counts drops in dlms_bridge_outbox_dropped_total and logs them. */
+export function reportDrops(
+  metrics: { outboxDroppedTotal: { inc(value: number): void } },
+  log: { warn(details: object, message: string): void },
+  maxRows: number,
+): (count: number) => void {
+  return (count) => {
+    metrics.outboxDroppedTotal.inc(count);
+    log.warn({ dropped: count, maxRows }, "outbox full: dropped the oldest readings (broker unreachable too long?)");
+  };
+}

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { createMetrics } from "../../src/metrics/registry.js";
 import type { Reading } from "../../src/model.js";
-import { Outbox, OutboxWriter } from "../../src/outbox/index.js";
+import { Outbox, OutboxWriter, reportDrops } from "../../src/outbox/index.js";
 import { type Db, openDatabase } from "../../src/store/db.js";
 import { tempDbPath } from "../store/temp-db.js";
 
@@ -169,5 +170,28 @@ describe("OutboxWriter", () => {
     const writes = [writer.write(reading("m", 1)), writer.write(reading("m", 2))];
     await writer.flush();
     for (const write of writes) await expect(write).rejects.toThrow(/disk full/);
+  });
+});
+
+describe("reportDrops", () => {
+  it("counts dropped rows in dlms_bridge_outbox_dropped_total and logs them", async () => {
+    const metrics = createMetrics({ defaultMetrics: false });
+    const warnings: object[] = [];
+    const temp = tempDbPath();
+    const db = openDatabase(temp.path);
+    try {
+      const outbox = new Outbox(db, {
+        maxRows: 2,
+        onDropped: reportDrops(metrics, { warn: (details) => warnings.push(details) }, 2),
+      });
+      outbox.enqueue([reading("m", 1), reading("m", 2), reading("m", 3), reading("m", 4), reading("m", 5)]);
+      expect(await metrics.registry.getSingleMetricAsString("dlms_bridge_outbox_dropped_total")).toContain(
+        "dlms_bridge_outbox_dropped_total 3",
+      );
+      expect(warnings).toEqual([{ dropped: 3, maxRows: 2 }]);
+    } finally {
+      await db.close();
+      temp.cleanup();
+    }
   });
 });

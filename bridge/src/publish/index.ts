@@ -1,0 +1,10 @@
+export { MqttPublisher, type MqttPublisherOptions, type PublisherMetrics, publisherOptions } from "./mqtt-publisher.js";
+export {
+  attributesPayload,
+  attributesTopic,
+  BRIDGE_STATE_TOPIC,
+  statusPayload,
+  statusTopic,
+  telemetryPayload,
+  telemetryTopic,
+} from "./payloads.js";
