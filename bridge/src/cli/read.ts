@@ -38,7 +38,8 @@ Reads COSEM objects from one meter and prints each value with its scaler and uni
   --address-size 1|2|4  HDLC server address size in bytes (default: smallest that fits)
   --auth none|low       authentication (default none); low needs --password
   --password X          LLS password (never printed; prefer --meter with METER_<ID>_PASSWORD)
-  --obis OBIS           object to read, 1.0.32.7.0.255 or 1-0:32.7.0[*255]; repeatable
+  --obis OBIS           object to read, 1.0.32.7.0.255 or 1-0:32.7.0[*255]; repeatable; CLASS/OBIS[/ATTR]
+                        (e.g. 1/0.0.42.0.0.255) overrides --class/--attr for that object
   --class N             interface class of the objects (default 3, Register)
   --attr N              attribute to read (default 2, value)
   --timeout MS          per-step timeout in milliseconds (default 5000)
@@ -164,15 +165,29 @@ function buildSpecs(values: ReadValues, meter: MeterConfig | undefined): Registe
     if (meter) return meter.registers;
     throw new UsageError("give at least one --obis (e.g. --obis 1.0.32.7.0.255)");
   }
-  return obisList.map((text, i) => {
-    let obis: string;
-    try {
-      obis = formatObis(parseObis(text));
-    } catch (error) {
-      throw new UsageError(`--obis: ${error instanceof Error ? error.message : String(error)}`);
-    }
-    return { key: `#${i}`, obis, classId, attributeId };
-  });
+  return obisList.map((text, i) => ({ key: `#${i}`, ...parseObjectArgument(text, classId, attributeId) }));
+}
+
+/** "OBIS" (with --class/--attr) or "CLASS/OBIS[/ATTR]" for objects of different classes in one read. */
+export function parseObjectArgument(
+  text: string,
+  defaultClass: number,
+  defaultAttribute: number,
+): { obis: string; classId: number; attributeId: number } {
+  const qualified = /^(\d+)\/([^/]+)(?:\/(-?\d+))?$/.exec(text.trim());
+  const obisText = qualified ? qualified[2]! : text;
+  let obis: string;
+  try {
+    obis = formatObis(parseObis(obisText));
+  } catch (error) {
+    throw new UsageError(`--obis: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  if (!qualified) return { obis, classId: defaultClass, attributeId: defaultAttribute };
+  return {
+    obis,
+    classId: intOption("obis class", qualified[1], 0, 0xffff)!,
+    attributeId: qualified[3] === undefined ? defaultAttribute : intOption("obis attribute", qualified[3], -128, 127)!,
+  };
 }
 
 /** METER_<ID> from the env file, parsed by the bridge's own config code (password from METER_<ID>_PASSWORD too). */

@@ -83,13 +83,16 @@ export class ReplayServer {
     );
   }
 
-  /** "SNRM", "DISC", "RR", "I:60" (AARQ), "I:c0" (GET), "I" (continuation); wrapper: "60", "c0"... */
+  /**
+   * "SNRM", "DISC", "RR", "I:60" (AARQ), "I:c001" (GET-normal), "I:c002" (GET-next), "I:c003" (GET-with-list),
+   * "I" (continuation segment); wrapper: "60", "c001"...
+   */
   private kindOf(bytes: Uint8Array): string {
-    if (this.wrapper) return hex(bytes[8]);
+    if (this.wrapper) return apduKind(bytes.subarray(8));
     const f = decodeFrame(bytes);
     if (f.type !== "I") return f.type;
     const startsApdu = f.info[0] === 0xe6 && f.info[1] === 0xe6;
-    return startsApdu ? `I:${hex(f.info[LLC_LENGTH])}` : "I";
+    return startsApdu ? `I:${apduKind(f.info.subarray(LLC_LENGTH))}` : "I";
   }
 
   private requestInvokeByte(frame: Uint8Array): number | undefined {
@@ -139,6 +142,10 @@ export class ReplayServer {
     this.buffer = b.slice(length);
     return b.slice(0, length);
   }
+}
+
+function apduKind(apdu: Uint8Array): string {
+  return apdu[0] === GET_REQUEST ? `${hex(apdu[0])}${hex(apdu[1])}` : hex(apdu[0]);
 }
 
 function hex(byte: number | undefined): string {
