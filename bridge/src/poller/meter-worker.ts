@@ -240,15 +240,15 @@ export class MeterWorker {
     const units: Record<string, string> = {};
     const errors: Record<string, string> = {};
     for (const spec of this.meter.registers) {
-      const outcome = outcomes[spec.key];
-      if (outcome === undefined) errors[spec.key] = "no result";
-      else if ("error" in outcome) errors[spec.key] = outcome.error;
-      else {
+      const outcome = outcomes[spec.key] ?? { error: "no result", reason: "no-result" };
+      if ("error" in outcome) {
+        const reason = outcome.reason ?? outcome.error;
+        errors[spec.key] = reason;
+        this.emit("register-error", { key: spec.key, obis: spec.obis, reason, error: outcome.error });
+      } else {
         values[spec.key] = outcome.value;
         units[spec.key] = outcome.unit;
       }
-      const reason = errors[spec.key];
-      if (reason !== undefined) this.emit("register-error", { key: spec.key, obis: spec.obis, reason });
     }
     const reading: Reading = { meter: this.meter.id, ts, values, units };
     if (Object.keys(errors).length > 0) reading.errors = errors;

@@ -47,7 +47,8 @@ export interface PollerHooks {
   onDiscarded?(meter: string, reason: string): void;
 }
 
-export type RegisterOutcome = { value: number; unit: string } | { error: string };
+/** `error` is the full message; `reason` a short stable name (e.g. "object-undefined") fit for a metric label. */
+export type RegisterOutcome = { value: number; unit: string } | { error: string; reason?: string };
 
 /** One association with one meter. The engine never calls two methods of one session at once. */
 export interface MeterSession {

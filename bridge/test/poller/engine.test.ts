@@ -200,7 +200,11 @@ describe("PollerEngine: schedule", () => {
 describe("PollerEngine: register errors", () => {
   it("emits the values that succeeded with the errors, as a partial poll", async () => {
     const meter = new FakeMeter({
-      read: (_n, specs) => Promise.resolve({ ...allValues(specs), current: { error: "object-undefined" } }),
+      read: (_n, specs) =>
+        Promise.resolve({
+          ...allValues(specs),
+          current: { error: "data-access-result object-undefined (4)", reason: "object-undefined" },
+        }),
     });
     const hooks = run({ a: meter }, [meterConfig("a")]);
     await vi.advanceTimersByTimeAsync(INTERVAL);
@@ -216,7 +220,12 @@ describe("PollerEngine: register errors", () => {
     ]);
     expect(hooks.polls.map((p) => p.result)).toEqual(["partial"]);
     expect(hooks.eventsOf("a", "register-error").map((e) => e.detail)).toEqual([
-      { key: "current", obis: "1.0.31.7.0.255", reason: "object-undefined" },
+      {
+        key: "current",
+        obis: "1.0.31.7.0.255",
+        reason: "object-undefined",
+        error: "data-access-result object-undefined (4)",
+      },
     ]);
     expect(hooks.states.get("a")).toMatchObject({ up: true, consecutiveFailures: 0 });
   });

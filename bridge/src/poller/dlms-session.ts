@@ -1,0 +1,148 @@
+// The production MeterSession: one DlmsClient association over TCP (HDLC or wrapper), with the register reads of
+// client/reads.ts. A new session (and so a new scaler cache) is made for every association.
+
+import { DlmsClient } from "../client/client.js";
+import { readAttributes, readRegisters, type ScalerCache } from "../client/reads.js";
+import type { DlmsClientOptions, LinkSettings } from "../client/types.js";
+import { dataToJson } from "../dlms/cosem/display.js";
+import { parseObis } from "../dlms/cosem/obis.js";
+import type { MeterConfig, RegisterSpec } from "../model.js";
+import { TcpTransport } from "../transport/tcp.js";
+import type { Transport } from "../transport/types.js";
+import type { MeterSession, RegisterOutcome, SessionFactory, SessionHooks } from "./types.js";
+
+/** Published as attributes after each association; a meter lacking one simply omits it. */
+export const DEVICE_ATTRIBUTES: readonly RegisterSpec[] = [
+  { key: "serial_number", obis: "0.0.96.1.0.255", classId: 1, attributeId: 2 },
+  { key: "logical_device_name", obis: "0.0.42.0.0.255", classId: 1, attributeId: 2 },
+  { key: "firmware", obis: "1.0.0.2.0.255", classId: 1, attributeId: 2 },
+];
+
+/** Keep-alive target: logical_name of the current association, which every LN meter has. */
+const CURRENT_ASSOCIATION_NAME = { classId: 15, instanceId: parseObis("0.0.40.0.0.255"), attributeId: 1 };
+
+export interface DlmsSessionFactoryOptions {
+  /** Default: TCP to meter.host:meter.port. Tests pass an in-memory transport. */
+  transport?: (meter: MeterConfig) => Transport;
+}
+
+/**
+ * Sessions for real meters. Remembers per meter whether the last association ended uncleanly (failed connect,
+ * dropped link, watchdog): the next connect then sends DISC before SNRM to free a meter still holding it, and only
+ * then, since some meters dislike a DISC out of the blue.
+ */
+export function createDlmsSessionFactory(options: DlmsSessionFactoryOptions = {}): SessionFactory {
+  const uncleanEnd = new Set<string>();
+  const transportFor =
+    options.transport ??
+    ((meter: MeterConfig) =>
+      new TcpTransport({ host: meter.host, port: meter.port, connectTimeoutMs: meter.timeoutMs }));
+  return (meter, hooks) =>
+    new DlmsSession(meter, hooks, transportFor(meter), {
+      discFirst: uncleanEnd.has(meter.id),
+      onEnd: (clean) => (clean ? uncleanEnd.delete(meter.id) : uncleanEnd.add(meter.id)),
+    });
+}
+
+export class DlmsSession implements MeterSession {
+  private readonly client: DlmsClient;
+  private readonly scalerCache: ScalerCache = new Map();
+  private ended = false;
+
+  constructor(
+    meter: MeterConfig,
+    hooks: SessionHooks,
+    transport: Transport,
+    private readonly lifecycle: { discFirst: boolean; onEnd(clean: boolean): void },
+  ) {
+    this.client = new DlmsClient(clientOptions(meter, hooks, transport, lifecycle.discFirst));
+  }
+
+  async connect(): Promise<void> {
+    try {
+      await this.client.connect();
+    } catch (error) {
+      this.end(false);
+      throw error;
+    }
+  }
+
+  async readRegisters(specs: RegisterSpec[]): Promise<Record<string, RegisterOutcome>> {
+    const readings = await readRegisters(this.client, specs, this.scalerCache);
+    const out: Record<string, RegisterOutcome> = {};
+    for (const [key, reading] of Object.entries(readings)) {
+      out[key] =
+        "error" in reading
+          ? { error: reading.error, reason: reading.reason }
+          : { value: reading.value, unit: reading.unit };
+    }
+    return out;
+  }
+
+  async readAttributes(): Promise<Record<string, string>> {
+    const readings = await readAttributes(this.client, DEVICE_ATTRIBUTES);
+    const out: Record<string, string> = {};
+    for (const [key, reading] of Object.entries(readings)) {
+      if (reading.ok) out[key] = String(dataToJson(reading.data));
+    }
+    return out;
+  }
+
+  /** Any answer, even a data-access-result, proves the association is alive. */
+  async keepAlive(): Promise<void> {
+    await this.client.getMany([CURRENT_ASSOCIATION_NAME]);
+  }
+
+  async release(): Promise<void> {
+    await this.client.release();
+    this.end(true);
+  }
+
+  close(): void {
+    this.client.close();
+    this.end(false);
+  }
+
+  private end(clean: boolean): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.lifecycle.onEnd(clean);
+  }
+}
+
+function clientOptions(
+  meter: MeterConfig,
+  hooks: SessionHooks,
+  transport: Transport,
+  discFirst: boolean,
+): DlmsClientOptions {
+  const options: DlmsClientOptions = {
+    transport,
+    link: linkSettings(meter),
+    auth: meter.auth === "low" ? { mechanism: "low", password: meter.password ?? "" } : { mechanism: "none" },
+    timeoutMs: meter.timeoutMs,
+    discFirst,
+  };
+  const { onFrame, onDiscarded } = hooks;
+  if (onFrame) options.onFrame = (direction, bytes) => onFrame(direction, bytes.length);
+  if (onDiscarded) options.onDiscarded = (error) => onDiscarded("code" in error ? String(error.code) : error.name);
+  return options;
+}
+
+export function linkSettings(meter: MeterConfig): LinkSettings {
+  if (meter.transport === "wrapper") {
+    return { kind: "wrapper", clientAddress: meter.clientAddress, serverAddress: { logical: meter.serverLogical } };
+  }
+  return {
+    kind: "hdlc",
+    clientAddress: meter.clientAddress,
+    serverAddress: {
+      logical: meter.serverLogical,
+      ...(meter.serverPhysical === undefined ? {} : { physical: meter.serverPhysical }),
+      ...(meter.addressSize === undefined ? {} : { size: meter.addressSize }),
+    },
+  };
+}
+
+/** The default SessionFactory: TCP, DISC-before-SNRM after an unclean end. */
+export const dlmsSessionFactory: SessionFactory = createDlmsSessionFactory();
