@@ -43,13 +43,28 @@ export function writeBerLength(w: ByteWriter, n: number): void {
   else w.writeUInt8(0x82).writeUInt16(n);
 }
 
+/** Longest tag we accept: the first byte and up to three continuation bytes (tag numbers up to 2^21). */
+const MAX_TAG_BYTES = 4;
+
+/**
+ * A tag as one number: the byte itself, or for the multi-byte form (low five bits set) the bytes concatenated.
+ * ACSE only uses one-byte tags; longer ones are read so that an unknown element can be skipped.
+ */
+function readTag(r: ByteReader, offset: number): number {
+  let tag = r.readUInt8("BER tag");
+  if ((tag & 0x1f) !== 0x1f) return tag;
+  for (let i = 1; i < MAX_TAG_BYTES; i++) {
+    const next = r.readUInt8("BER tag");
+    tag = tag * 256 + next;
+    if (!(next & 0x80)) return tag;
+  }
+  throw new DecodeError("too-large", `BER tag longer than ${MAX_TAG_BYTES} bytes at offset ${offset}`, offset);
+}
+
 /** Reads one tag-length-value; the value is a sub-reader bounded by the length (bounds-checked against the input). */
 export function readTlv(r: ByteReader): Tlv {
   const offset = r.offset;
-  const tag = r.readUInt8("BER tag");
-  // Multi-byte tags (low five bits all set) never occur in ACSE; refusing them keeps the skip logic exact.
-  if ((tag & 0x1f) === 0x1f)
-    throw new DecodeError("unsupported", `multi-byte BER tag 0x${hex2(tag)} at offset ${offset}`, offset);
+  const tag = readTag(r, offset);
   const length = readBerLength(r);
   return { tag, offset, value: r.sub(length, `BER element 0x${hex2(tag)}`) };
 }

@@ -3,7 +3,7 @@
 import { readData, readLength, writeData, writeLength } from "../axdr/index.js";
 import type { ByteReader } from "../codec/reader.js";
 import type { ByteWriter } from "../codec/writer.js";
-import { DecodeError } from "../errors.js";
+import { DecodeError, LocalProtocolError } from "../errors.js";
 import { MIN_ATTRIBUTE_REQUEST_SIZE, readAttributeRequest, writeAttributeRequest } from "./attribute.js";
 import { writeU8, writeU32 } from "./fields.js";
 import { decodeInvokeIdAndPriority, encodeInvokeIdAndPriority } from "./invoke.js";
@@ -39,10 +39,18 @@ function readCount(r: ByteReader, what: string, minItemSize: number): number {
   return n;
 }
 
+/** CHOICE index of a kind, refusing kinds that are not in the table (a caller bypassing the types). */
+function choiceIndex(table: Readonly<Record<string, number>>, kind: string, what: string): number {
+  const index = table[kind];
+  if (index === undefined) throw new LocalProtocolError(`unknown ${what} kind "${kind}"`);
+  return index;
+}
+
 // ---- Get-Request ----
 
 export function writeGetRequest(w: ByteWriter, a: GetRequest): void {
-  w.writeUInt8(ApduTag.getRequest).writeUInt8(GetRequestType[a.kind]).writeUInt8(encodeInvokeIdAndPriority(a.invoke));
+  w.writeUInt8(ApduTag.getRequest).writeUInt8(choiceIndex(GetRequestType, a.kind, "get-request"));
+  w.writeUInt8(encodeInvokeIdAndPriority(a.invoke));
   switch (a.kind) {
     case "normal":
       writeAttributeRequest(w, a.attribute);
@@ -94,7 +102,8 @@ function readGetDataResult(r: ByteReader): GetDataResult {
 }
 
 export function writeGetResponse(w: ByteWriter, a: GetResponse): void {
-  w.writeUInt8(ApduTag.getResponse).writeUInt8(GetResponseType[a.kind]).writeUInt8(encodeInvokeIdAndPriority(a.invoke));
+  w.writeUInt8(ApduTag.getResponse).writeUInt8(choiceIndex(GetResponseType, a.kind, "get-response"));
+  w.writeUInt8(encodeInvokeIdAndPriority(a.invoke));
   switch (a.kind) {
     case "normal":
       writeGetDataResult(w, a.result);

@@ -39,13 +39,14 @@ function expectDecodeError(hex: string, code: DlmsErrorCode, message?: RegExp): 
 const roundTrip = (a: Apdu) => decodeApdu(encodeApdu(a));
 
 describe("AARQ decoding", () => {
-  it("skips protocol-version, AE qualifiers and implementation-information it does not use", () => {
+  it("skips protocol-version, AE qualifiers, implementation-information and unknown elements", () => {
     const rich = tlv(
       0x60,
       "80 02 07 80",
       LN_CONTEXT,
       tlv(0xa7, "02 01 05"),
       tlv(0xbd, "01 02 03 04"),
+      "BF 81 05 02 AA BB", // a multi-byte tag ([133])
       userInformation(INITIATE_REQUEST),
     );
     expect(decodeApdu(fromHex(rich))).toEqual(decodeApdu(fromHex(GURUX_AARQ)));
@@ -61,6 +62,7 @@ describe("AARQ decoding", () => {
     expectDecodeError("60 83 00 00 1D", "too-large");
     expectDecodeError(GURUX_AARQ.slice(0, -3), "truncated");
     expectDecodeError(`60 1D A1 7F ${GURUX_AARQ.slice(12)}`, "truncated");
+    expectDecodeError(`60 1D BF 81 82 83 84 00 ${GURUX_AARQ.slice(6)}`, "too-large", /BER tag longer/);
   });
 
   it("needs application-context-name and user-information", () => {
