@@ -11,10 +11,13 @@ import { DataTag, type DlmsData } from "./types.js";
 
 export function writeData(w: ByteWriter, d: DlmsData, depth = 0): void {
   if (depth > MAX_DEPTH) throw new LocalProtocolError(`data nested deeper than ${MAX_DEPTH} levels`);
-  const tag = d !== null && typeof d === "object" ? DataTag[d.type] : undefined;
-  if (tag === undefined) throw new LocalProtocolError(`not a DlmsData value: ${JSON.stringify(d)}`);
-  putUInt8(w, tag);
+  const type: unknown = d !== null && typeof d === "object" ? d.type : undefined;
+  if (typeof type !== "string" || !Object.hasOwn(DataTag, type)) {
+    throw new LocalProtocolError(`not a DlmsData value (type ${String(type)})`);
+  }
+  putUInt8(w, DataTag[d.type]);
   if (d.type === "array" || d.type === "structure") {
+    if (!Array.isArray(d.value)) throw new LocalProtocolError(`${d.type} value must be an array`);
     writeLength(w, d.value.length);
     for (const item of d.value) writeData(w, item, depth + 1);
   } else if (d.type === "compact-array") {

@@ -69,7 +69,8 @@ interface Budget {
   left: number;
 }
 
-function readByDescription(r: ByteReader, d: TypeDescription, depth: number, budget: Budget): DlmsData {
+// Nesting needs no check here: it follows the description, whose depth readTypeDescription bounded.
+function readByDescription(r: ByteReader, d: TypeDescription, budget: Budget): DlmsData {
   if (--budget.left < 0) {
     throw new DecodeError("too-large", `compact-array expands to more than ${MAX_COMPACT_VALUES} values`, r.offset);
   }
@@ -82,11 +83,11 @@ function readByDescription(r: ByteReader, d: TypeDescription, depth: number, bud
       );
     }
     const value: DlmsData[] = [];
-    for (let i = 0; i < d.count; i++) value.push(readByDescription(r, d.element, depth + 1, budget));
+    for (let i = 0; i < d.count; i++) value.push(readByDescription(r, d.element, budget));
     return { type: "array", value };
   }
   if (d.type === "structure") {
-    return { type: "structure", value: d.elements.map((e) => readByDescription(r, e, depth + 1, budget)) };
+    return { type: "structure", value: d.elements.map((e) => readByDescription(r, e, budget)) };
   }
   return readSimple(r, d.type);
 }
@@ -102,7 +103,7 @@ export function readCompactArray(r: ByteReader, depth: number): DlmsData {
   }
   const budget = { left: MAX_COMPACT_VALUES };
   const value: DlmsData[] = [];
-  while (contents.isMore()) value.push(readByDescription(contents, description, depth + 1, budget));
+  while (contents.isMore()) value.push(readByDescription(contents, description, budget));
   return { type: "compact-array", description, value };
 }
 

@@ -278,7 +278,10 @@ describe("A-XDR Data: values we cannot encode are a LocalProtocolError", () => {
     expect(() => encodeData(d)).toThrow(LocalProtocolError);
   });
 
-  it("rejects something that is not DlmsData", () => {
-    expect(() => encodeData({ type: "float128", value: 1 } as unknown as DlmsData)).toThrow(LocalProtocolError);
-  });
+  it.each([{ type: "float128", value: 1 }, { type: "toString", value: 1 }, { type: "array", value: 5n }, null])(
+    "rejects %s, which is not DlmsData",
+    (d) => {
+      expect(() => encodeData(d as unknown as DlmsData)).toThrow(LocalProtocolError);
+    },
+  );
 });
