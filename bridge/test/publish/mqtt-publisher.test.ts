@@ -112,6 +112,28 @@ describe("MqttPublisher against a real Mosquitto", () => {
     await waitFor(() => outbox.pending() === 0, "outbox to empty after PUBACKs");
   });
 
+  it("delivers readings stored before a bridge restart (new publisher, reopened database file)", async () => {
+    proxy.block();
+    publisher.start();
+    outbox.enqueue(Array.from({ length: 10 }, (_, i) => reading("m1", i)));
+    await publisher.stop(100);
+    await db.close();
+
+    db = openDatabase(temp.path);
+    outbox = new Outbox(db, { maxRows: 10_000 });
+    publisher = new MqttPublisher(
+      { url: broker.url, clientId: "bridge-restarted", reconnectPeriodMs: 100 },
+      outbox,
+      metrics,
+      createLogger("silent"),
+    );
+    const sub = await subscribe(["dlms/+/telemetry"]);
+    publisher.start();
+    await waitFor(() => sub.messages.length === 10, "the 10 stored readings");
+    expect(telemetryOf(sub.messages, "m1")).toEqual([...Array(10).keys()]);
+    await waitFor(() => outbox.pending() === 0, "outbox to empty after PUBACKs");
+  });
+
   it("announces online (retained), and the broker sends the last will 'offline' when the connection dies", async () => {
     const { messages } = await subscribe([BRIDGE_STATE_TOPIC]);
     publisher.start();
