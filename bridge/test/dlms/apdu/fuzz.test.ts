@@ -3,8 +3,17 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { buildAare, buildAarq } from "../../../src/dlms/apdu/builders.js";
+import { exceptionResponse } from "../../../src/dlms/apdu/exception.js";
 import { decodeApdu, encodeApdu } from "../../../src/dlms/apdu/index.js";
-import type { Apdu, AttributeRequest, GetDataResult, InvokeIdAndPriority } from "../../../src/dlms/apdu/types.js";
+import { confirmedServiceError } from "../../../src/dlms/apdu/initiate.js";
+import type {
+  Apdu,
+  AttributeRequest,
+  GetDataResult,
+  InitiateRequest,
+  InitiateResponse,
+  InvokeIdAndPriority,
+} from "../../../src/dlms/apdu/types.js";
 import type { DlmsData } from "../../../src/dlms/axdr/types.js";
 import { DecodeError } from "../../../src/dlms/errors.js";
 import { vectorFiles } from "../vectors.js";
@@ -81,6 +90,34 @@ const u8 = fc.integer({ min: 0, max: 255 });
 const u16 = fc.integer({ min: 0, max: 0xffff });
 const u32 = fc.integer({ min: 0, max: 0xffff_ffff });
 const conformance = fc.integer({ min: 0, max: 0xff_ffff });
+
+const qualityOfService = fc.option(fc.integer({ min: -128, max: 127 }), { nil: undefined });
+
+const initiateRequest = fc
+  .record({
+    dedicatedKey: fc.option(fc.uint8Array({ minLength: 16, maxLength: 16 }), { nil: undefined }),
+    responseAllowed: fc.boolean(),
+    proposedQualityOfService: qualityOfService,
+    proposedDlmsVersion: u8,
+    proposedConformance: conformance,
+    clientMaxReceivePduSize: u16,
+  })
+  .map((r): InitiateRequest => ({ tag: "initiate-request", ...withoutUndefined(r) }));
+
+const initiateResponse = fc
+  .record({
+    negotiatedQualityOfService: qualityOfService,
+    negotiatedDlmsVersion: u8,
+    negotiatedConformance: conformance,
+    serverMaxReceivePduSize: u16,
+    vaaName: u16,
+  })
+  .map((r): InitiateResponse => ({ tag: "initiate-response", ...withoutUndefined(r) }));
+
+/** Optional members are absent, not undefined, in decoded PDUs. */
+function withoutUndefined<T extends object>(o: T): T {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+}
 
 const scalar: fc.Arbitrary<DlmsData> = fc.oneof(
   fc.constant<DlmsData>({ type: "null-data" }),
@@ -165,6 +202,11 @@ const apdu: fc.Arbitrary<Apdu> = fc.oneof(
   fc
     .option(u8, { nil: undefined })
     .map((reason): Apdu => (reason === undefined ? { tag: "rlrq" } : { tag: "rlrq", reason })),
+  fc.tuple(u8, initiateResponse).map(([reason, userInformation]): Apdu => ({ tag: "rlre", reason, userInformation })),
+  initiateRequest,
+  initiateResponse,
+  fc.tuple(u8, u8, u8).map(([service, errorClass, code]): Apdu => confirmedServiceError(service, errorClass, code)),
+  fc.tuple(u8, u8, u32).map(([state, service, counter]): Apdu => exceptionResponse(state, service, counter)),
 );
 
 describe("generated PDUs", () => {
