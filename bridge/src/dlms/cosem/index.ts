@@ -4,6 +4,7 @@ export * from "./datetime.js";
 export * from "./display.js";
 export * from "./interface-classes.js";
 export * from "./obis.js";
+export * from "./obis-names.js";
 export * from "./profile-generic.js";
 export * from "./scaler.js";
 export * from "./units.js";
