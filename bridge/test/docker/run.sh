@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# `make test-docker`: build the bridge image and check that readings of the simulated meter reach Mosquitto, with
+# the real images and the repository's mosquitto.conf. Host networking only: every port is on 127.0.0.1 and no
+# traffic leaves the machine. Skips (exit 0, with a message) when no Docker engine is reachable.
+#
+#   IMAGE=dlms-bridge:test      image tag to build
+#   MOSQUITTO_IMAGE=...         broker image (default: the one docker-compose.yml pins)
+#   TIMEOUT=90                  seconds to wait for the first reading
+#   KEEP=1                      leave the containers running for inspection
+set -euo pipefail
+cd "$(dirname "$0")/../../.."
+
+IMAGE=${IMAGE:-dlms-bridge:test}
+MOSQUITTO_IMAGE=${MOSQUITTO_IMAGE:-$(sed -n 's/^ *image: \(eclipse-mosquitto:[^ ]*\)$/\1/p' docker-compose.yml | head -1)}
+TIMEOUT=${TIMEOUT:-90}
+PREFIX=dlms-test-$$
+# Ports well away from the compose stack's (1884, 4059, 9464) so both can run side by side.
+MQTT_PORT=${MQTT_PORT:-21884}
+SIM_PORT=${SIM_PORT:-24059}
+HTTP_PORT=${HTTP_PORT:-29464}
+
+log() { printf '[test-docker] %s\n' "$*"; }
+
+if ! command -v docker >/dev/null 2>&1; then
+  log "SKIP: no docker client on PATH"
+  exit 0
+fi
+if ! docker info >/dev/null 2>&1; then
+  log "SKIP: no Docker engine reachable (docker info failed); start dockerd and re-run"
+  exit 0
+fi
+
+containers=()
+tmp=$(mktemp -d)
+cleanup() {
+  local rc=$?
+  if [ "${KEEP:-0}" != "1" ]; then
+    for c in "${containers[@]}"; do docker rm -f "$c" >/dev/null 2>&1 || true; done
+  fi
+  rm -rf "$tmp"
+  exit "$rc"
+}
+trap cleanup EXIT INT TERM
+
+log "building $IMAGE from bridge/Dockerfile (context: repository root)"
+start=$(date +%s)
+docker build -f bridge/Dockerfile -t "$IMAGE" . >"$tmp/build.log" 2>&1 || { tail -50 "$tmp/build.log"; exit 1; }
+log "built in $(( $(date +%s) - start )) s; image size: $(docker image inspect "$IMAGE" --format '{{.Size}}' | awk '{printf "%.1f MB", $1/1e6}')"
+
+# The image must run as a non-root user, with tini as PID 1.
+user=$(docker image inspect "$IMAGE" --format '{{.Config.User}}')
+[ -n "$user" ] && [ "$user" != "root" ] && [ "$user" != "0" ] || { log "FAIL: image runs as root"; exit 1; }
+docker image inspect "$IMAGE" --format '{{json .Config.Entrypoint}}' | grep -q tini || { log "FAIL: no tini entrypoint"; exit 1; }
+
+# Mosquitto with the repository's configuration, on a loopback port and a throwaway data directory.
+sed -e "s/^listener 1884$/listener $MQTT_PORT 127.0.0.1/" mosquitto/config/mosquitto.conf >"$tmp/mosquitto.conf"
+containers+=("$PREFIX-mosquitto")
+docker run -d --name "$PREFIX-mosquitto" --network host \
+  -v "$tmp/mosquitto.conf:/mosquitto/config/mosquitto.conf:ro" "$MOSQUITTO_IMAGE" >/dev/null
+
+containers+=("$PREFIX-sim")
+docker run -d --name "$PREFIX-sim" --network host "$IMAGE" \
+  node bin/dlms-bridge.js sim --port "$SIM_PORT" --host 127.0.0.1 >/dev/null
+
+containers+=("$PREFIX-bridge")
+docker run -d --name "$PREFIX-bridge" --network host \
+  -e "METER_SIM1=hdlc://127.0.0.1:$SIM_PORT?client=16&server=1&interval=2s" \
+  -e "MQTT_URL=mqtt://127.0.0.1:$MQTT_PORT" -e "MQTT_CLIENT_ID=$PREFIX-bridge" \
+  -e "HTTP_PORT=$HTTP_PORT" -e "LOG_LEVEL=info" "$IMAGE" >/dev/null
+
+# mosquitto_sub from the broker image itself: nothing needs to be installed on the host.
+log "waiting up to ${TIMEOUT}s for a reading on dlms/sim1/telemetry"
+if ! reading=$(docker exec "$PREFIX-mosquitto" mosquitto_sub -h 127.0.0.1 -p "$MQTT_PORT" -q 1 \
+  -t dlms/sim1/telemetry -C 1 -W "$TIMEOUT" 2>&1); then
+  log "FAIL: no reading within ${TIMEOUT}s ($reading)"
+  for c in "${containers[@]}"; do echo "--- $c"; docker logs --tail 40 "$c" 2>&1; done
+  exit 1
+fi
+log "reading: $reading"
+echo "$reading" | grep -q '"meter":"sim1"' || { log "FAIL: reading is not from sim1"; exit 1; }
+echo "$reading" | grep -q '"ts":' || { log "FAIL: reading has no ts"; exit 1; }
+
+status=$(docker exec "$PREFIX-mosquitto" mosquitto_sub -h 127.0.0.1 -p "$MQTT_PORT" -t dlms/sim1/status -C 1 -W 10 2>&1 || true)
+log "status (retained): ${status:-<none>}"
+
+# The image's HEALTHCHECK command, run by hand (the engine runs it every 15 s).
+docker exec -e HTTP_PORT="$HTTP_PORT" "$PREFIX-bridge" node -e \
+  "fetch('http://127.0.0.1:'+process.env.HTTP_PORT+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))" \
+  || { log "FAIL: /healthz not ok"; docker logs --tail 40 "$PREFIX-bridge"; exit 1; }
+metrics=$(docker exec -e HTTP_PORT="$HTTP_PORT" "$PREFIX-bridge" node -e \
+  "fetch('http://127.0.0.1:'+process.env.HTTP_PORT+'/metrics').then(r=>r.text()).then(t=>console.log(t))")
+echo "$metrics" | grep -E '^dlms_bridge_meter_up\{meter="sim1"\} 1$' >/dev/null \
+  || { log "FAIL: dlms_bridge_meter_up{meter=\"sim1\"} is not 1"; echo "$metrics" | grep meter_up; exit 1; }
+
+log "1 passed, 0 failed"
