@@ -74,7 +74,10 @@ export class MqttPublisher {
   start(): void {
     if (this.client) return;
     const { options } = this;
-    this.log.info({ url: options.url, clientId: options.clientId }, "connecting to the MQTT broker");
+    this.log.info(
+      { url: withoutCredentials(options.url), clientId: options.clientId },
+      "connecting to the MQTT broker",
+    );
     this.metrics.mqttConnected.set(0);
     this.disconnectedSince = Date.now();
     const client = mqtt.connect(options.url, {
@@ -239,6 +242,18 @@ export class MqttPublisher {
   private waitUntilIdle(): Promise<void> {
     if (this.isIdle()) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+}
+
+/** The URL with any user:password@ removed (config refuses them, but the publisher may be built directly). */
+function withoutCredentials(url: string): string {
+  try {
+    const parsed = new URL(url);
+    parsed.username = "";
+    parsed.password = "";
+    return parsed.toString();
+  } catch {
+    return "(unparsable URL)";
   }
 }
 

@@ -42,3 +42,22 @@ export async function pruneEvents(db: Db, retentionDays: number, now = Date.now(
     .executeTakeFirst();
   return Number(result.numDeletedRows);
 }
+
+/**
+ * Prunes now and then every `everyMs` (default hourly) in the background; returns the function that stops it.
+ * Failures are reported to `onError` and retried at the next tick.
+ */
+export function schedulePruning(
+  db: Db,
+  retentionDays: number,
+  onError: (error: unknown) => void,
+  everyMs = 3_600_000,
+): () => void {
+  const run = () => {
+    pruneEvents(db, retentionDays).catch(onError);
+  };
+  run();
+  const timer = setInterval(run, everyMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}

@@ -1,7 +1,7 @@
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { parseMeterUrl } from "../../src/config/index.js";
 import { type Db, openDatabase } from "../../src/store/db.js";
-import { listEvents, pruneEvents, recordEvent } from "../../src/store/events.js";
+import { listEvents, pruneEvents, recordEvent, schedulePruning } from "../../src/store/events.js";
 import { listStoredMeters, saveMeterConfigs, saveMeterState } from "../../src/store/meters.js";
 import { tempDbPath } from "./temp-db.js";
 
@@ -63,5 +63,37 @@ describe("openDatabase", () => {
     expect(await listEvents(db, { meter: "m" })).toEqual([
       { meter: "m", kind: "breaker", detail: { to: "open" }, ts: now - 6 * day },
     ]);
+  });
+});
+
+describe("schedulePruning", () => {
+  it("prunes at once and again at each interval until stopped", async () => {
+    vi.useFakeTimers({ toFake: ["setInterval", "clearInterval", "Date"] });
+    const temp = tempDbPath();
+    const db = openDatabase(temp.path);
+    try {
+      const day = 86_400_000;
+      vi.setSystemTime(100 * day);
+      await recordEvent(db, { meter: "m", kind: "connect", detail: {}, ts: 90 * day });
+      await recordEvent(db, { meter: "m", kind: "connect", detail: {}, ts: 99 * day });
+      const stop = schedulePruning(db, 7, (error) => {
+        throw error;
+      });
+      await vi.waitFor(async () => expect(await listEvents(db)).toHaveLength(1));
+
+      vi.setSystemTime(107 * day);
+      vi.advanceTimersByTime(3_600_000);
+      await vi.waitFor(async () => expect(await listEvents(db)).toHaveLength(0));
+
+      stop();
+      await recordEvent(db, { meter: "m", kind: "connect", detail: {}, ts: 0 });
+      vi.advanceTimersByTime(10 * 3_600_000);
+      await new Promise((resolve) => setImmediate(resolve)); // a prune, had one started, would have finished
+      expect(await listEvents(db)).toHaveLength(1);
+    } finally {
+      vi.useRealTimers();
+      await db.close();
+      temp.cleanup();
+    }
   });
 });
