@@ -41,6 +41,7 @@ export type DlmsData =
   | { type: "bit-string"; value: boolean[] }
   | { type: "double-long" | "double-long-unsigned" | "integer" | "long" | "unsigned" | "long-unsigned"; value: number }
   | { type: "enum"; value: number }
+  /** The raw byte (0..255) holding two BCD digits; cosem/scaler.ts numericValue reads them as a number. */
   | { type: "bcd"; value: number }
   | { type: "long64" | "long64-unsigned"; value: bigint }
   | { type: "float32" | "float64"; value: number }
