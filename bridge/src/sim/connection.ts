@@ -41,6 +41,11 @@ export class MeterConnection {
   private readonly inactivity: NodeJS.Timeout;
   private closed = false;
   private readonly remote: string;
+  private markClosed: () => void = () => {};
+  /** Settles once the socket has closed and the close was logged. */
+  readonly whenClosed = new Promise<void>((resolve) => {
+    this.markClosed = resolve;
+  });
 
   constructor(
     private readonly socket: Socket,
@@ -56,9 +61,10 @@ export class MeterConnection {
     this.log("info", { event: "connection-opened", localPort: socket.localPort }, "connection opened");
   }
 
-  /** Drops the connection at once (simulator shutdown). */
-  destroy(): void {
+  /** Drops the connection at once (simulator shutdown); resolves when it is closed. */
+  destroy(): Promise<void> {
     this.socket.destroy();
+    return this.whenClosed;
   }
 
   private onData(chunk: Uint8Array): void {
@@ -141,7 +147,7 @@ export class MeterConnection {
       unknownObject: o.unknownObject,
       refuseAssociation: o.refuseAssociation,
     });
-    this.log("info", { event: "meter-selected", target: describeTarget(target) }, "connection bound to meter");
+    this.log("debug", { event: "meter-selected", target: describeTarget(target) }, "connection bound to meter");
   }
 
   private pump(): void {
@@ -241,6 +247,7 @@ export class MeterConnection {
       "connection closed",
     );
     this.onClose(this);
+    this.markClosed();
   }
 
   private log(level: "info" | "debug" | "warn", fields: Record<string, unknown>, message: string): void {

@@ -72,7 +72,14 @@ export async function startSimulator(options: SimulatorOptions = {}, logger?: Lo
     throw error;
   }
   log.info(
-    { event: "listening", transport: o.transport, host: o.host, ports: summarisePorts(ports), meters: meters.length },
+    {
+      event: "listening",
+      transport: o.transport,
+      host: o.host,
+      ...summarisePorts(ports),
+      meters: meters.length,
+      auth: o.auth,
+    },
     "simulator listening",
   );
   return { ports, meters, close: () => closeAll(servers, connections) };
@@ -118,11 +125,11 @@ function sharedTarget(o: ResolvedOptions, meters: MeterSlot[], target: FirstFram
 }
 
 async function closeAll(servers: Server[], connections: Set<MeterConnection>): Promise<void> {
-  for (const c of connections) c.destroy();
+  await Promise.all([...connections].map((c) => c.destroy()));
   await Promise.all(servers.map((s) => new Promise<void>((done) => (s.listening ? s.close(() => done()) : done()))));
 }
 
-function summarisePorts(ports: number[]): string {
-  if (ports.length <= 3) return ports.join(",");
-  return `${ports[0]}..${ports.at(-1)} (${ports.length})`;
+/** A few ports are listed; for many (1000 meters) the range is enough. */
+function summarisePorts(ports: number[]): { ports: number[] } | { portRange: string } {
+  return ports.length <= 10 ? { ports } : { portRange: `${ports[0]}..${ports.at(-1)}` };
 }

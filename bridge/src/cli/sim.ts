@@ -1,0 +1,174 @@
+// `dlms-bridge sim`: the meter simulator as a process. Listens until SIGINT/SIGTERM, logs one JSON line per
+// connection and association event (never the password), then closes every socket and exits 0.
+import { parseArgs } from "node:util";
+import { createLogger, type Logger } from "../log.js";
+import { SimulatorOptionsError } from "../sim/options.js";
+import { type SimulatorOptions, startSimulator } from "../sim/server.js";
+import { type CliIo, choiceOption, EXIT_OK, EXIT_USAGE, intOption, processIo, UsageError } from "./args.js";
+
+export const SIM_USAGE = `usage: dlms-bridge sim [options]
+Simulates 3-phase electricity meters speaking DLMS/COSEM over TCP (HDLC or the IEC 62056-47 wrapper).
+
+  --transport hdlc|wrapper   data link (default hdlc)
+  --host H                   address to listen on (default 127.0.0.1; 0.0.0.0 in a container)
+  --port P                   first port (default 4059 hdlc, 4060 wrapper); meter i listens on P+i; 0 = ephemeral
+  --count N                  number of meters (default 1)
+  --shared-port              all meters on one port, chosen by HDLC physical address (16, 17, ...) or by the
+                             wrapper destination wPort (1, 2, ...)
+  --auth none|low            none: public client SAP 16 only; low: also LLS on client SAPs 1 and 17
+  --password X               LLS password (or env SIM_PASSWORD, which keeps it out of the process list)
+  --inactivity-timeout S     seconds without a frame before a meter drops the connection (default 120)
+  --no-multiple-references   refuse GET-with-list (negotiated conformance without multiple-references)
+  --obis-channel 0|1         B group of the electricity objects: 0 = 1-0:32.7.0, 1 = Microstar-style 1-1:32.7.0
+  --unknown-object-denied    answer missing objects read-write-denied (3) instead of object-undefined (4)
+  --seed N                   seed of meter 0 (meter i uses N+i): same seed, same readings (default 1)
+  --log-level L              info (default), debug, warn, error, silent
+
+Faults (each meter, observable by the client):
+  --delay-ms N               wait N ms before every answer
+  --silence                  never answer
+  --answer-every N           answer only every Nth request
+  --drop-mid-frame           send half a frame, then drop the TCP connection (see --drop-after)
+  --drop-after N             with --drop-mid-frame: answer N times normally first (default 0)
+  --corrupt-fcs-every N      corrupt the FCS of every Nth frame (wrapper: the header version)
+  --refuse-association       answer every AARQ with AARE rejected-permanent
+
+One association at a time per meter: a second connection to a busy meter gets DM (HDLC) or is closed (wrapper).`;
+
+const OPTIONS = {
+  transport: { type: "string" },
+  host: { type: "string" },
+  port: { type: "string" },
+  count: { type: "string" },
+  "shared-port": { type: "boolean" },
+  auth: { type: "string" },
+  password: { type: "string" },
+  "inactivity-timeout": { type: "string" },
+  "no-multiple-references": { type: "boolean" },
+  "obis-channel": { type: "string" },
+  "unknown-object-denied": { type: "boolean" },
+  seed: { type: "string" },
+  "log-level": { type: "string" },
+  "delay-ms": { type: "string" },
+  silence: { type: "boolean" },
+  "answer-every": { type: "string" },
+  "drop-mid-frame": { type: "boolean" },
+  "drop-after": { type: "string" },
+  "corrupt-fcs-every": { type: "string" },
+  "refuse-association": { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+type SimValues = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: false }>>["values"];
+
+export async function main(argv: string[]): Promise<number> {
+  return runSim(argv, processIo);
+}
+
+export interface RunSimHooks {
+  /** Stops the simulator when aborted (tests); otherwise SIGINT/SIGTERM do. */
+  stop?: AbortSignal;
+  logger?: Logger;
+  /** Called once listening, with the ports (tests). */
+  onListening?: (ports: number[]) => void;
+  env?: NodeJS.ProcessEnv;
+}
+
+export async function runSim(argv: string[], io: CliIo, hooks: RunSimHooks = {}): Promise<number> {
+  let options: SimulatorOptions;
+  let logLevel: string;
+  try {
+    const { values } = parseArgs({ args: argv, options: OPTIONS, allowPositionals: false });
+    if (values.help) {
+      io.out(SIM_USAGE);
+      return EXIT_OK;
+    }
+    options = buildSimOptions(values, hooks.env ?? process.env);
+    logLevel =
+      choiceOption("log-level", values["log-level"], ["info", "debug", "warn", "error", "silent"] as const) ?? "info";
+  } catch (error) {
+    io.err(`dlms-bridge sim: ${error instanceof Error ? error.message : String(error)}`);
+    io.err("run 'dlms-bridge sim --help' for usage");
+    return EXIT_USAGE;
+  }
+  const logger = hooks.logger ?? createLogger(logLevel, "sim");
+  // Signal handlers first: a SIGTERM right after the "listening" line must still close cleanly.
+  const stopped = waitForStop(hooks.stop);
+  let sim: Awaited<ReturnType<typeof startSimulator>>;
+  try {
+    sim = await startSimulator(options, logger);
+  } catch (error) {
+    stopped.cancel();
+    if (error instanceof SimulatorOptionsError) {
+      io.err(`dlms-bridge sim: ${error.problems.join("; ")}`);
+      return EXIT_USAGE;
+    }
+    throw error; // e.g. EADDRINUSE: the CLI entry prints it and exits 1
+  }
+  hooks.onListening?.(sim.ports);
+  const signal = await stopped.reason;
+  logger.info({ event: "stopping", signal }, "simulator stopping");
+  await sim.close();
+  logger.info({ event: "stopped" }, "simulator stopped");
+  return EXIT_OK;
+}
+
+/** Command-line values to simulator options; a bad value is a UsageError naming the option. */
+export function buildSimOptions(values: SimValues, env: NodeJS.ProcessEnv = {}): SimulatorOptions {
+  const auth = choiceOption("auth", values.auth, ["none", "low"] as const) ?? "none";
+  const password = values.password ?? env.SIM_PASSWORD;
+  if (auth === "low" && !password) throw new UsageError("--auth low needs --password (or env SIM_PASSWORD)");
+  if (values["drop-after"] !== undefined && !values["drop-mid-frame"]) {
+    throw new UsageError("--drop-after goes with --drop-mid-frame");
+  }
+  const channel = intOption("obis-channel", values["obis-channel"], 0, 1) as 0 | 1 | undefined;
+  const options: SimulatorOptions = {
+    transport: choiceOption("transport", values.transport, ["hdlc", "wrapper"] as const),
+    host: values.host,
+    port: intOption("port", values.port, 0, 65_535),
+    count: intOption("count", values.count, 1, 100_000),
+    sharedPort: values["shared-port"] === true,
+    auth,
+    password: auth === "low" ? password : undefined,
+    inactivityTimeoutSeconds: intOption("inactivity-timeout", values["inactivity-timeout"], 1, 86_400),
+    multipleReferences: values["no-multiple-references"] !== true,
+    obisChannel: channel,
+    unknownObject: values["unknown-object-denied"] ? "read-write-denied" : "object-undefined",
+    seed: intOption("seed", values.seed, 0, 0x7fff_ffff),
+    delayMs: intOption("delay-ms", values["delay-ms"], 0, 600_000),
+    silence: values.silence === true,
+    answerEvery: intOption("answer-every", values["answer-every"], 1, 1_000_000),
+    dropMidFrameAfter: values["drop-mid-frame"]
+      ? (intOption("drop-after", values["drop-after"], 0, 1_000_000) ?? 0)
+      : undefined,
+    corruptFcsEvery: intOption("corrupt-fcs-every", values["corrupt-fcs-every"], 1, 1_000_000),
+    refuseAssociation: values["refuse-association"] === true,
+  };
+  // Leave unset options out so the simulator's defaults (e.g. the port per transport) apply.
+  return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as SimulatorOptions;
+}
+
+/** Resolves with what stopped us: SIGINT, SIGTERM or the hook's abort. cancel() removes the handlers. */
+function waitForStop(stop?: AbortSignal): { reason: Promise<string>; cancel(): void } {
+  let finish: (reason: string) => void = () => {};
+  const reason = new Promise<string>((resolve) => {
+    finish = resolve;
+  });
+  const onInt = () => done("SIGINT");
+  const onTerm = () => done("SIGTERM");
+  const onAbort = () => done("abort");
+  const cancel = () => {
+    process.off("SIGINT", onInt);
+    process.off("SIGTERM", onTerm);
+    stop?.removeEventListener("abort", onAbort);
+  };
+  const done = (why: string) => {
+    cancel();
+    finish(why);
+  };
+  process.once("SIGINT", onInt);
+  process.once("SIGTERM", onTerm);
+  if (stop?.aborted) done("abort");
+  else stop?.addEventListener("abort", onAbort, { once: true });
+  return { reason, cancel };
+}
