@@ -64,6 +64,7 @@ export class DlmsClient implements DlmsClientApi {
   private info: AssociationInfo | undefined;
   private txSummary = "";
   private staleCount = 0;
+  private withListRefused = false;
 
   constructor(private readonly options: DlmsClientOptions) {
     if (!(options.timeoutMs > 0)) throw new ClientError("connect", `timeoutMs must be > 0, got ${options.timeoutMs}`);
@@ -102,14 +103,26 @@ export class DlmsClient implements DlmsClientApi {
     return this.serialize(async () => {
       this.requireAssociated("get");
       const info = this.info!;
-      if (attributes.length <= 1 || !info.multipleReferences) {
-        const results: GetDataResult[] = [];
-        for (const attribute of attributes) results.push(await this.getOne(attribute));
+      const results: GetDataResult[] = [];
+      const readSequentially = async (list: AttributeRequest[]) => {
+        for (const attribute of list) results.push(await this.getOne(attribute));
+      };
+      if (attributes.length <= 1 || !info.multipleReferences || this.withListRefused) {
+        await readSequentially(attributes);
         return results;
       }
       const chunks = splitForPdu(attributes, info.serverMaxReceivePduSize, (r) => encodeApdu(r).length);
-      const results: GetDataResult[] = [];
-      for (const chunk of chunks) results.push(...(await this.getList(chunk)));
+      for (const [i, chunk] of chunks.entries()) {
+        try {
+          results.push(...(await this.getList(chunk)));
+        } catch (error) {
+          // A meter that grants multiple-references yet refuses the service: stop asking for this association.
+          if (!(error instanceof ExceptionResponseError)) throw error;
+          this.withListRefused = true;
+          await readSequentially(chunks.slice(i).flat());
+          break;
+        }
+      }
       return results;
     });
   }

@@ -8,10 +8,16 @@ import { applyScaler, decodeScalerUnit, numericValue } from "../dlms/cosem/scale
 import type { RegisterSpec } from "../model.js";
 import type { DlmsClientApi } from "./types.js";
 
-/** Interface classes whose attribute 3 is scaler_unit: Register (3), Extended register (4), Demand register (5). */
-export const SCALED_CLASSES: ReadonlySet<number> = new Set([3, 4, 5]);
-const VALUE_ATTRIBUTE = 2;
-const SCALER_UNIT_ATTRIBUTE = 3;
+/**
+ * Where scaler_unit lives, per interface class, and which attributes it scales: Register (3) and Extended
+ * register (4) keep it in attribute 3 for value (2); Demand register (5) in attribute 4 for current and last
+ * average (2, 3).
+ */
+export const SCALER_UNIT_OF_CLASS: ReadonlyMap<number, { attribute: number; scales: readonly number[] }> = new Map([
+  [3, { attribute: 3, scales: [2] }],
+  [4, { attribute: 3, scales: [2] }],
+  [5, { attribute: 4, scales: [2, 3] }],
+]);
 
 export interface ScalerUnit {
   scaler: number;
@@ -48,7 +54,8 @@ export async function readAttributes(
     const valueIndex = requests.push({ classId: spec.classId, instanceId, attributeId: spec.attributeId }) - 1;
     let scalerIndex: number | undefined;
     if (needsScaler(spec) && !scalerCache.has(cacheKey(spec))) {
-      scalerIndex = requests.push({ classId: spec.classId, instanceId, attributeId: SCALER_UNIT_ATTRIBUTE }) - 1;
+      const attributeId = SCALER_UNIT_OF_CLASS.get(spec.classId)!.attribute;
+      scalerIndex = requests.push({ classId: spec.classId, instanceId, attributeId }) - 1;
     }
     plan.push({ spec, valueIndex, ...(scalerIndex === undefined ? {} : { scalerIndex }) });
   }
@@ -103,7 +110,7 @@ export async function readRegisters(
 }
 
 function needsScaler(spec: RegisterSpec): boolean {
-  return SCALED_CLASSES.has(spec.classId) && spec.attributeId === VALUE_ATTRIBUTE;
+  return SCALER_UNIT_OF_CLASS.get(spec.classId)?.scales.includes(spec.attributeId) ?? false;
 }
 
 function cacheKey(spec: RegisterSpec): string {

@@ -99,6 +99,18 @@ describe("getMany", () => {
 });
 
 describe("readRegisters", () => {
+  it("takes a demand register's scaler_unit from attribute 4", async () => {
+    const demand = "1.0.1.4.0.255";
+    const { client, meter } = setup({
+      conformance: ["get"],
+      values: { [key(5, demand, 2)]: u16(1500), [key(5, demand, 4)]: scalerUnit(1, 27) },
+    });
+    await client.connect();
+    const values = await readRegisters(client, [{ key: "demand", obis: demand, classId: 5, attributeId: 2 }]);
+    expect(values.demand).toMatchObject({ value: 15000, unit: "W", scaler: 1 });
+    expect(getRequests(meter).map((r) => (r.kind === "normal" ? r.attribute.attributeId : -1))).toEqual([2, 4]);
+  });
+
   it("reads scaler_unit once per association (cached) and applies it exactly", async () => {
     const { client, meter } = setup({ conformance: ["get", "multiple-references"] });
     await client.connect();
@@ -117,6 +129,34 @@ describe("readRegisters", () => {
     expect(firstList!.map((a) => a.attributeId)).toEqual([2, 3, 2, 3, 2, 3]);
     // Second poll: values only, plus the scaler of the object that failed (nothing cached for it).
     expect(secondList!.map((a) => a.attributeId)).toEqual([2, 2, 2, 3]);
+  });
+});
+
+describe("getMany fallback", () => {
+  it("falls back to GET-normal for the association when a meter refuses GET-with-list despite the conformance", async () => {
+    const { client, meter } = setup({
+      conformance: ["get", "multiple-references"],
+      script: (r) =>
+        r.tag === "get-request" && r.kind === "with-list"
+          ? [
+              {
+                tag: "exception-response",
+                stateError: 1,
+                stateErrorName: "service-not-allowed",
+                serviceError: 2,
+                serviceErrorName: "service-not-supported",
+              },
+            ]
+          : undefined,
+    });
+    await client.connect();
+    const first = await client.getMany([attr(VOLTAGE), attr(CURRENT)]);
+    expect(first).toEqual([
+      { ok: true, data: u16(23012) },
+      { ok: true, data: u16(1234) },
+    ]);
+    await client.getMany([attr(VOLTAGE), attr(CURRENT)]);
+    expect(getRequests(meter).map((r) => r.kind)).toEqual(["with-list", "normal", "normal", "normal", "normal"]);
   });
 });
 
