@@ -111,12 +111,15 @@ export class MeterWorker {
     this.stopped = true;
     if (this.timer !== undefined) this.options.clock.clearTimeout(this.timer);
     this.timer = undefined;
-    if (this.running) await Promise.race([this.running, deadline]);
-    this.abortOperation?.(new WorkerStopped("stopped"));
+    const settled = this.running
+      ? await Promise.race([this.running.then(() => true), deadline.then(() => false)])
+      : true;
+    if (!settled) this.abortOperation?.(new WorkerStopped("stopped"));
     const session = this.session;
     if (!session) return;
     this.session = undefined;
-    await Promise.race([attempt(() => session.release()).catch(() => undefined), deadline]);
+    // A session still busy with an abandoned operation is not asked for anything more: it is just dropped.
+    if (settled) await Promise.race([attempt(() => session.release()).catch(() => undefined), deadline]);
     session.close();
     this.markDisconnected("stopped");
     this.emitState();
