@@ -2,10 +2,11 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { decodeData, encodeData } from "../../../src/dlms/axdr/index.js";
+import { decodeData, decodeDataLenient, encodeData } from "../../../src/dlms/axdr/index.js";
 import type { DlmsData } from "../../../src/dlms/axdr/types.js";
 import { fromHex, toHex } from "../../../src/dlms/codec/hex.js";
-import { VECTORS_DIR, vectorFiles } from "../vectors.js";
+import { DecodeError } from "../../../src/dlms/errors.js";
+import { loadVectorFrames, VECTORS_DIR, vectorFiles } from "../vectors.js";
 
 /** The Python repr the capturing client wrote in "decoded": 12, [-2, 30], b'GRX...'. */
 function pythonRepr(d: DlmsData): string {
@@ -45,5 +46,26 @@ describe("captured A-XDR values", () => {
     const data = decodeData(fromHex(raw));
     expect(pythonRepr(data)).toBe(decoded);
     expect(toHex(encodeData(data))).toBe(toHex(fromHex(raw)));
+  });
+});
+
+describe("captured clock reply with trailing bytes (gurux_hdlc_none)", () => {
+  // GET-Response-Normal "C4 01 C1 00" + Data; the reference server appends bytes after the date-time octet-string.
+  const frame = loadVectorFrames("gurux_hdlc_none.txt").find(
+    (f) => f.dir === "rx" && toHex(f.bytes).includes("C4 01 C1 00 09 0C"),
+  );
+  const hex = toHex(frame!.bytes);
+  const data = fromHex(hex.slice(hex.indexOf("C4 01 C1 00") + 12, hex.length - 9)); // drop APDU header, FCS and flag
+
+  it("is rejected by the strict decoder", () => {
+    expect(() => decodeData(data)).toThrow(DecodeError);
+  });
+
+  it("decodes leniently to the 12-byte clock and the trailing bytes", () => {
+    const { data: clock, trailing } = decodeDataLenient(data);
+    expect(clock.type).toBe("octet-string");
+    expect(toHex((clock as { value: Uint8Array }).value)).toBe("07 EA 0B 1A 04 16 14 00 00 00 00 00");
+    expect(trailing.length).toBe(data.length - 14);
+    expect(trailing.length).toBeGreaterThan(0);
   });
 });
