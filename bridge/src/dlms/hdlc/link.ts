@@ -89,8 +89,7 @@ export class HdlcLink implements DataLink {
     this.requireRole("client", "connect()");
     this.resetSequence();
     this.state = "connecting";
-    const info = isDefault(this.own) ? undefined : encodeParameters(this.own);
-    this.send(uControl("SNRM", true), info);
+    this.poll();
   }
 
   /** Client: queue DISC (also valid when not connected, to free a meter left busy). Server: local reset only. */
@@ -103,6 +102,19 @@ export class HdlcLink implements DataLink {
     }
     this.state = "disconnecting";
     this.send(uControl("DISC", true));
+  }
+
+  /**
+   * Client, when a reply is overdue (the owner runs the timer): ask the peer to answer again. Connected: RR with
+   * P set, so the server answers with its N(R) (lost I-frames of ours are then resent) or resends its own
+   * unacknowledged frames. Connecting / disconnecting: SNRM / DISC again.
+   */
+  poll(): void {
+    this.requireRole("client", "poll()");
+    if (this.state === "connecting")
+      this.send(uControl("SNRM", true), isDefault(this.own) ? undefined : encodeParameters(this.own));
+    else if (this.state === "disconnecting") this.send(uControl("DISC", true));
+    else if (this.state === "connected") this.send(rrControl(this.vr, true));
   }
 
   sendApdu(apdu: Uint8Array): void {
@@ -237,7 +249,10 @@ export class HdlcLink implements DataLink {
     if (f.type !== "I") {
       this.acknowledge(f.nr!, true);
       this.peerBusy = f.type === "RNR";
+      const queued = this.outgoing.length;
       this.pump();
+      // A secondary must answer a poll: with nothing to send, RR tells the primary what we expect next.
+      if (this.opts.role === "server" && f.pf && this.outgoing.length === queued) this.send(rrControl(this.vr, true));
       return;
     }
     if (f.ns !== this.vr) {

@@ -305,3 +305,65 @@ describe("HdlcLink sequence errors", () => {
     expect(collect(client).at(-1)).toMatchObject({ type: "discarded", error: { code: "unexpected-frame" } });
   });
 });
+
+describe("HdlcLink on a lossy line (client polls when a reply is overdue)", () => {
+  /** Like shuttle(), but each frame is lost with the given probability (deterministic generator). */
+  function lossyShuttle(a: Side, b: Side, lose: () => boolean): void {
+    for (let round = 0; round < 1000; round++) {
+      const fromA = a.link.takeOutgoing();
+      const fromB = b.link.takeOutgoing();
+      if (fromA.length === 0 && fromB.length === 0) break;
+      for (const f of fromA) if (!lose()) b.link.receiveData(f);
+      for (const f of fromB) if (!lose()) a.link.receiveData(f);
+    }
+    collect(a);
+    collect(b);
+  }
+
+  it("every request is delivered once and every answer arrives, despite 15% lost frames", () => {
+    let seed = 12345;
+    const lose = () => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % 100 < 15;
+    };
+    const client = side(new HdlcLink({ role: "client", clientAddress: 16, serverAddress: { logical: 1 } }));
+    const server = side(new HdlcLink({ role: "server", clientAddress: 16, serverAddress: { logical: 1 } }));
+    const poll = () => (client.link as HdlcLink).poll();
+    client.link.connect();
+    for (let i = 0; i < 50 && !client.link.isConnected; i++) {
+      lossyShuttle(client, server, lose);
+      if (!client.link.isConnected) poll();
+    }
+    expect(client.link.isConnected).toBe(true);
+    let polls = 0;
+    for (let n = 0; n < 200; n++) {
+      const request = pattern(1 + ((n * 37) % 400), n);
+      const response = pattern(1 + ((n * 53) % 500), n + 1);
+      client.link.sendApdu(request);
+      let answered = false;
+      let delivered = 0;
+      for (let attempt = 0; attempt < 100; attempt++) {
+        lossyShuttle(client, server, lose);
+        const requests = take(server, "apdu");
+        delivered += requests.length;
+        expect(delivered, `exchange ${n}: request delivered more than once`).toBeLessThanOrEqual(1);
+        if (requests.length === 1) {
+          expect(toHex(requests[0]!.apdu)).toBe(toHex(request));
+          server.link.sendApdu(response);
+          continue;
+        }
+        const answers = take(client, "apdu");
+        if (answers.length > 0) {
+          expect(answers.map((e) => toHex(e.apdu))).toEqual([toHex(response)]);
+          answered = true;
+          break;
+        }
+        poll();
+        polls++;
+      }
+      expect(answered, `exchange ${n}`).toBe(true);
+      expect(take(server, "apdu")).toEqual([]); // no request delivered twice
+    }
+    expect(polls).toBeGreaterThan(20); // losses really happened and were recovered
+  });
+});
