@@ -142,8 +142,10 @@ export class MeterWorker {
     this.timer = undefined;
     this.running = this.act()
       .catch((error) => {
-        if (!(error instanceof WorkerStopped))
-          this.emit("read-failed", { operation: "worker", error: describe(error) });
+        if (error instanceof WorkerStopped) return;
+        // A bug, not a meter problem: report it and back off rather than spin on a slot that is still due.
+        this.emit("read-failed", { operation: "worker", error: describe(error) });
+        this.recordFailure(describe(error), { retry: true });
       })
       .finally(() => {
         this.running = undefined;
@@ -179,9 +181,10 @@ export class MeterWorker {
     }
     const { clock } = this.options;
     const connectStartedAt = clock.now();
-    const session = this.options.sessionFactory(this.meter, this.sessionHooks);
-    this.session = session;
+    let session: MeterSession;
     try {
+      session = this.options.sessionFactory(this.meter, this.sessionHooks);
+      this.session = session;
       await this.guard("connect", () => session.connect());
     } catch (error) {
       permit.release();

@@ -350,6 +350,28 @@ describe("PollerEngine: resilience", () => {
     expect(hooks.states.get("a")).toMatchObject({ watchdogRestarts: 1, up: true, connected: true });
   });
 
+  it("backs off, without leaking its connect permit, when the session factory throws", async () => {
+    const healthy = new FakeMeter();
+    let built = 0;
+    const hooks = run({ ok: healthy }, [meterConfig("broken"), meterConfig("ok")], {
+      maxConcurrentConnects: 1,
+      breaker: { failureThreshold: 100, openMs: 60_000 },
+      sessionFactory: (config, sessionHooks) => {
+        if (config.id === "broken") {
+          built++;
+          throw new Error("timeoutMs must be > 0");
+        }
+        return fakeFactory({ ok: healthy })(config, sessionHooks);
+      },
+    });
+    await vi.advanceTimersByTimeAsync(3 * INTERVAL);
+
+    expect(hooks.readingsOf("ok")).toHaveLength(3);
+    expect(built).toBeGreaterThan(1);
+    expect(built).toBeLessThan(20); // retried with backoff, not in a tight loop
+    expect(hooks.eventsOf("broken", "connect-failed")[0]?.detail.error).toBe("timeoutMs must be > 0");
+  });
+
   it("carries on when a hook throws", async () => {
     const errors: string[] = [];
     const meter = new FakeMeter();
