@@ -47,9 +47,10 @@ export function parseMeterUrl(id: string, url: string, env: Record<string, strin
   const problems: string[] = [];
   const passwordFromEnv = env[meterPasswordVariable(id)] || env[meterPasswordVariable(id.toUpperCase())] || undefined;
   let urlPassword: string | undefined;
+  let urlPasswords: string[] = []; // every password= value, for scrubbing even when given twice
 
   const fail = (): never => {
-    const secrets = [passwordFromEnv, urlPassword];
+    const secrets = [passwordFromEnv, ...urlPasswords];
     throw new ConfigError(problems.map((problem) => scrubSecrets(`${variable}: ${problem}`, secrets)));
   };
 
@@ -61,6 +62,7 @@ export function parseMeterUrl(id: string, url: string, env: Record<string, strin
   }
   const [, scheme = "", authority = "", query = ""] = match;
   const params = new URLSearchParams(query);
+  urlPasswords = params.getAll("password");
   urlPassword = params.get("password") || undefined;
 
   const transport = scheme.toLowerCase();

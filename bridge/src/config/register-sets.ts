@@ -51,7 +51,7 @@ export function parseRegisters(text: string): ParsedRegisters {
   if (items.length === 0) errors.push("registers is empty");
   for (const item of items) {
     if (!item.includes(":")) {
-      const set = REGISTER_SETS[item];
+      const set = Object.hasOwn(REGISTER_SETS, item) ? REGISTER_SETS[item] : undefined; // not "constructor"...
       if (set) registers.push(...set.map((spec) => ({ ...spec })));
       else errors.push(`unknown register set '${item}' (known: ${Object.keys(REGISTER_SETS).join(", ")})`);
       continue;
