@@ -65,6 +65,7 @@ export class DlmsClient implements DlmsClientApi {
   private txSummary = "";
   private staleCount = 0;
   private withListRefused = false;
+  private heldRx: { bytes: Uint8Array; summary: string } | undefined;
 
   constructor(private readonly options: DlmsClientOptions) {
     if (!(options.timeoutMs > 0)) throw new ClientError("connect", `timeoutMs must be > 0, got ${options.timeoutMs}`);
@@ -173,13 +174,13 @@ export class DlmsClient implements DlmsClientApi {
   }
 
   private async discBeforeSnrm(link: DataLink): Promise<void> {
-    this.sendLinkControl(() => link.disconnect(), "DISC (free a meter left busy)");
+    this.sendLinkControl(() => link.disconnect(), "(free a meter left busy)");
     // UA or DM both mean the meter is free; silence is tolerated (it may simply not answer out of a session).
     await this.wait("snrm", "DISC before SNRM", (e) => e.type === "disconnected", "tolerate");
   }
 
   private async openLink(link: DataLink): Promise<HdlcParameters | undefined> {
-    this.sendLinkControl(() => link.connect(), "SNRM");
+    this.sendLinkControl(() => link.connect(), "");
     const outcome = await this.wait(
       "snrm",
       "SNRM",
@@ -264,7 +265,7 @@ export class DlmsClient implements DlmsClientApi {
     const link = this.link;
     if (link?.kind !== "hdlc" || !link.isConnected || this.state === "closed") return;
     try {
-      this.sendLinkControl(() => link.disconnect(), "DISC");
+      this.sendLinkControl(() => link.disconnect(), "");
       await this.wait("release", "DISC", (e) => e.type === "disconnected", "tolerate");
     } catch {
       // The link is being dropped anyway; a failing DISC changes nothing for the caller.
@@ -510,12 +511,25 @@ export class DlmsClient implements DlmsClientApi {
     const link = this.link;
     if (!link) return;
     for (let event = link.nextEvent(); event; event = link.nextEvent()) this.onLinkEvent(event);
+    this.traceHeldRx();
+  }
+
+  /**
+   * The frame that completes an APDU is traced together with the APDU's description ("GET.res normal ..."), so
+   * a received frame is held until the next link event says whether an APDU came out of it.
+   */
+  private traceHeldRx(apdu?: Apdu): void {
+    const held = this.heldRx;
+    if (!held) return;
+    this.heldRx = undefined;
+    this.options.onFrame?.("rx", held.bytes, apdu ? `${held.summary} ${describeApdu(apdu)}` : held.summary);
   }
 
   private onLinkEvent(event: LinkEvent): void {
     switch (event.type) {
       case "frame":
-        this.options.onFrame?.("rx", event.bytes, event.summary);
+        this.traceHeldRx();
+        if (this.options.onFrame) this.heldRx = { bytes: event.bytes, summary: event.summary };
         return;
       case "discarded":
         this.options.onDiscarded?.(event.error);
@@ -543,12 +557,14 @@ export class DlmsClient implements DlmsClientApi {
     try {
       const decoded = decodeApduLenient(bytes);
       apdu = decoded.apdu;
+      this.traceHeldRx(apdu);
       if (decoded.trailing.length > 0) {
         // Seen in the field (a clock reply followed by a copy of itself): keep the PDU, surface the garbage.
         const n = decoded.trailing.length;
         this.options.onDiscarded?.(new DecodeError("malformed", `${n} trailing byte(s) after ${apdu.tag} ignored`));
       }
     } catch (error) {
+      this.traceHeldRx();
       const decodeError = error instanceof DecodeError ? error : new DecodeError("malformed", messageOf(error));
       this.options.onDiscarded?.(decodeError);
       this.failWaiter(
