@@ -152,17 +152,23 @@ export class MeterConnection {
 
   private pump(): void {
     const link = this.link!;
+    let lastFrame: Uint8Array | undefined;
     for (let event = link.nextEvent(); event; event = link.nextEvent()) {
       switch (event.type) {
         case "frame":
           this.meter!.stats.framesIn += 1;
+          lastFrame = event.bytes;
           break;
         case "discarded":
           this.meter!.stats.discarded += 1;
           this.log("debug", { event: "discarded", reason: event.error.message }, "frame discarded");
           break;
         case "connected":
-          if (link.kind === "hdlc") this.association!.reset(); // a new SNRM starts a new link: no association yet
+          if (link.kind === "hdlc") {
+            // A new SNRM starts a new link, possibly from another client SAP: no association yet.
+            this.association!.reset();
+            this.clientSap = (lastFrame && peekDestination(lastFrame)?.client) ?? this.clientSap;
+          }
           break;
         case "disconnected":
           this.association!.reset();

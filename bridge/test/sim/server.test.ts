@@ -1,12 +1,16 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { AssociationRejectedError } from "../../src/client/errors.js";
-import type { AttributeRequest } from "../../src/dlms/apdu/types.js";
+import { DEFAULT_CLIENT_CONFORMANCE } from "../../src/dlms/apdu/conformance.js";
+import { decodeApdu, encodeApdu } from "../../src/dlms/apdu/index.js";
+import type { Aarq, AttributeRequest } from "../../src/dlms/apdu/types.js";
 import type { DlmsData } from "../../src/dlms/axdr/types.js";
 import { decodeObjectList } from "../../src/dlms/cosem/association-ln.js";
 import { parseObis } from "../../src/dlms/cosem/obis.js";
 import { decodeScalerUnit, scaledValue } from "../../src/dlms/cosem/scaler.js";
+import { HdlcLink } from "../../src/dlms/hdlc/link.js";
+import type { LinkEvent } from "../../src/dlms/link.js";
 import { type RunningSimulator, type SimulatorOptions, startSimulator } from "../../src/sim/server.js";
-import { client } from "./helpers.js";
+import { client, raw } from "./helpers.js";
 
 const T0 = Date.UTC(2026, 10, 26, 12, 0, 0);
 const attr = (obis: string, attributeId = 2, classId = 3): AttributeRequest => ({
@@ -148,5 +152,60 @@ describe("simulator over TCP with DlmsClient", () => {
     expect(l1?.ok).toBe(true);
     expect(standard).toEqual({ ok: false, error: 4 });
     await c.release();
+  });
+});
+
+describe("simulator scale and re-association", () => {
+  it("serves 1000 meters on one port", async () => {
+    const s = await start({ count: 1000, sharedPort: true });
+    const c = client(s.ports[0]!, {
+      kind: "hdlc",
+      clientAddress: 16,
+      serverAddress: { logical: 1, physical: 16 + 999 },
+    });
+    await c.connect();
+    const serial = (await c.get(attr("0.0.96.1.0.255", 2, 1))) as { value: Uint8Array };
+    expect(new TextDecoder().decode(serial.value)).toBe("10001000");
+    await c.release();
+  });
+
+  it("authenticates by the client SAP of the latest SNRM on the same TCP connection", async () => {
+    const s = await start({ auth: "low", password: "pw" });
+    const conn = await raw(s.ports[0]!);
+    /** Runs one client-role HDLC link over the shared socket until `until` sees the event it wants. */
+    const exchange = async (link: HdlcLink, until: (e: LinkEvent) => boolean): Promise<LinkEvent> => {
+      const seen = conn.received().length;
+      for (const frame of link.takeOutgoing()) conn.socket.write(frame);
+      const bytes = await conn.waitForBytes(seen + 1);
+      link.receiveData(bytes.subarray(seen));
+      for (let e = link.nextEvent(); e; e = link.nextEvent()) if (until(e)) return e;
+      throw new Error("expected event not received");
+    };
+    const publicLink = new HdlcLink({ role: "client", clientAddress: 16, serverAddress: { logical: 1 } });
+    publicLink.connect();
+    await exchange(publicLink, (e) => e.type === "connected");
+    publicLink.disconnect();
+    await exchange(publicLink, (e) => e.type === "disconnected");
+
+    const llsLink = new HdlcLink({ role: "client", clientAddress: 1, serverAddress: { logical: 1 } });
+    llsLink.connect();
+    await exchange(llsLink, (e) => e.type === "connected");
+    const aarq: Aarq = {
+      tag: "aarq",
+      applicationContext: "ln",
+      mechanism: "low",
+      authenticationValue: new TextEncoder().encode("pw"),
+      userInformation: {
+        tag: "initiate-request",
+        responseAllowed: true,
+        proposedDlmsVersion: 6,
+        proposedConformance: DEFAULT_CLIENT_CONFORMANCE,
+        clientMaxReceivePduSize: 1024,
+      },
+    };
+    llsLink.sendApdu(encodeApdu(aarq));
+    const reply = await exchange(llsLink, (e) => e.type === "apdu");
+    expect(reply.type === "apdu" && decodeApdu(reply.apdu)).toMatchObject({ tag: "aare", result: "accepted" });
+    conn.socket.destroy();
   });
 });
