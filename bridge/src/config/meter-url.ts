@@ -46,11 +46,9 @@ export function parseMeterUrl(id: string, url: string, env: Record<string, strin
   const variable = `METER_${id}`;
   const problems: string[] = [];
   const passwordFromEnv = env[meterPasswordVariable(id)] || env[meterPasswordVariable(id.toUpperCase())] || undefined;
-  let urlPassword: string | undefined;
-  let urlPasswords: string[] = []; // every password= value, for scrubbing even when given twice
+  const secrets = [passwordFromEnv]; // grows with every password= value, for scrubbing even when given twice
 
   const fail = (): never => {
-    const secrets = [passwordFromEnv, ...urlPasswords];
     throw new ConfigError(problems.map((problem) => scrubSecrets(`${variable}: ${problem}`, secrets)));
   };
 
@@ -62,8 +60,8 @@ export function parseMeterUrl(id: string, url: string, env: Record<string, strin
   }
   const [, scheme = "", authority = "", query = ""] = match;
   const params = new URLSearchParams(query);
-  urlPasswords = params.getAll("password");
-  urlPassword = params.get("password") || undefined;
+  secrets.push(...params.getAll("password"));
+  const urlPassword = params.get("password") || undefined;
 
   const transport = scheme.toLowerCase();
   if (transport !== "hdlc" && transport !== "wrapper") {
