@@ -89,7 +89,7 @@ export class HdlcLink implements DataLink {
     this.requireRole("client", "connect()");
     this.resetSequence();
     this.state = "connecting";
-    this.poll();
+    this.sendSnrm();
   }
 
   /** Client: queue DISC (also valid when not connected, to free a meter left busy). Server: local reset only. */
@@ -111,8 +111,7 @@ export class HdlcLink implements DataLink {
    */
   poll(): void {
     this.requireRole("client", "poll()");
-    if (this.state === "connecting")
-      this.send(uControl("SNRM", true), isDefault(this.own) ? undefined : encodeParameters(this.own));
+    if (this.state === "connecting") this.sendSnrm();
     else if (this.state === "disconnecting") this.send(uControl("DISC", true));
     else if (this.state === "connected") this.send(rrControl(this.vr, true));
   }
@@ -363,6 +362,11 @@ export class HdlcLink implements DataLink {
       this.send(iControl(this.vs, this.vr, poll), item.info, item.segmented);
       this.vs = (this.vs + 1) & 7;
     }
+  }
+
+  /** Parameters are sent only when they differ from the defaults (the captured clients send a bare SNRM). */
+  private sendSnrm(): void {
+    this.send(uControl("SNRM", true), isDefault(this.own) ? undefined : encodeParameters(this.own));
   }
 
   private send(control: number, info?: Uint8Array, segmented = false): void {

@@ -306,6 +306,33 @@ describe("HdlcLink sequence errors", () => {
   });
 });
 
+describe("HdlcLink.poll()", () => {
+  it("repeats SNRM while connecting, polls with RR(P) when connected, repeats DISC while disconnecting", () => {
+    const link = new HdlcLink({ role: "client", clientAddress: 16, serverAddress: { logical: 1 } });
+    link.connect();
+    link.poll();
+    expect(link.takeOutgoing().map((f) => toHex(f))).toEqual([
+      "7E A0 07 03 21 93 0F 01 7E",
+      "7E A0 07 03 21 93 0F 01 7E",
+    ]);
+    link.receiveData(CAPTURED_UA);
+    link.poll();
+    expect(summaries(link.takeOutgoing())).toEqual(["RR(nr=0,P) 0x21->0x03 0B"]);
+    link.disconnect();
+    link.poll();
+    expect(summaries(link.takeOutgoing())).toEqual(["DISC(P) 0x21->0x03 0B", "DISC(P) 0x21->0x03 0B"]);
+  });
+
+  it("a server with nothing to send answers a poll with RR carrying its N(R)", () => {
+    const { client, server } = connectedPair();
+    exchange(client, server, pattern(5, 0), pattern(5, 1));
+    (client.link as HdlcLink).poll();
+    shuttle(client, server);
+    expect(summaries(server.sent.slice(-1))).toEqual(["RR(nr=1,P) 0x03->0x21 0B"]);
+    expect(discards(client).concat(discards(server))).toEqual([]);
+  });
+});
+
 describe("HdlcLink on a lossy line (client polls when a reply is overdue)", () => {
   /** Like shuttle(), but each frame is lost with the given probability (deterministic generator). */
   function lossyShuttle(a: Side, b: Side, lose: () => boolean): void {
