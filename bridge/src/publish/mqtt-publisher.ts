@@ -54,6 +54,7 @@ export class MqttPublisher {
   private unsubscribeOutbox: (() => void) | undefined;
   private disconnectedSince: number | undefined;
   private lastErrorMessage: string | undefined;
+  private stopping = false;
 
   constructor(
     private readonly options: MqttPublisherOptions,
@@ -73,6 +74,11 @@ export class MqttPublisher {
 
   start(): void {
     if (this.client) return;
+    // A fresh connection: whatever an earlier one had in flight is re-read from the outbox.
+    this.cursor = 0;
+    this.inFlight = 0;
+    this.rewindPending = false;
+    this.stopping = false;
     const { options } = this;
     this.log.info(
       { url: withoutCredentials(options.url), clientId: options.clientId },
@@ -115,6 +121,7 @@ export class MqttPublisher {
   async stop(flushTimeoutMs = 5000): Promise<void> {
     const client = this.client;
     if (!client) return;
+    this.stopping = true;
     this.unsubscribeOutbox?.();
     const deadline = Date.now() + flushTimeoutMs;
     let drained = false;
@@ -123,9 +130,9 @@ export class MqttPublisher {
       const offline = client.publishAsync(BRIDGE_STATE_TOPIC, "offline", { qos: 1, retain: true });
       drained = (await withTimeout(offline, Math.max(500, deadline - Date.now()))) && drained;
     }
-    this.flushAcks();
     // end(false) sends DISCONNECT (no last will) but waits for every PUBACK; force when some will never come.
     await new Promise<void>((resolve) => client.end(!drained, {}, () => resolve()));
+    this.flushAcks();
     this.client = undefined;
     this.metrics.mqttConnected.set(0);
     this.log.info({ pending: this.outbox.pending(), drained }, "MQTT publisher stopped");
@@ -144,7 +151,7 @@ export class MqttPublisher {
 
   private onClose(): void {
     this.metrics.mqttConnected.set(0);
-    if (this.disconnectedSince !== undefined) return; // still in the same outage: mqtt.js is retrying
+    if (this.stopping || this.disconnectedSince !== undefined) return; // shutting down, or the same outage
     this.disconnectedSince = Date.now();
     this.log.warn({ pending: this.outbox.pending() }, "MQTT broker connection lost; readings wait in the outbox");
   }
@@ -191,6 +198,7 @@ export class MqttPublisher {
     this.cursor = row.id;
     this.inFlight++;
     client.publish(row.topic, row.payload, { qos: 1 }, (error) => {
+      if (client !== this.client) return; // a callback from a connection stop() has ended
       this.inFlight--;
       if (error) {
         this.metrics.mqttPublishesTotal.inc({ result: "error" });
