@@ -21,6 +21,7 @@ Simulates 3-phase electricity meters speaking DLMS/COSEM over TCP (HDLC or the I
   --no-multiple-references   refuse GET-with-list (negotiated conformance without multiple-references)
   --obis-channel 0|1         B group of the electricity objects: 0 = 1-0:32.7.0, 1 = Microstar-style 1-1:32.7.0
   --unknown-object-denied    answer missing objects read-write-denied (3) instead of object-undefined (4)
+  --silent-before-association  ignore a GET sent before the AARQ (default: an ExceptionResponse)
   --seed N                   seed of meter 0 (meter i uses N+i): same seed, same readings (default 1)
   --log-level L              info (default), debug, warn, error, silent
 
@@ -47,6 +48,7 @@ const OPTIONS = {
   "no-multiple-references": { type: "boolean" },
   "obis-channel": { type: "string" },
   "unknown-object-denied": { type: "boolean" },
+  "silent-before-association": { type: "boolean" },
   seed: { type: "string" },
   "log-level": { type: "string" },
   "delay-ms": { type: "string" },
@@ -134,6 +136,7 @@ export function buildSimOptions(values: SimValues, env: NodeJS.ProcessEnv = {}):
     multipleReferences: values["no-multiple-references"] !== true,
     obisChannel: channel,
     unknownObject: values["unknown-object-denied"] ? "read-write-denied" : "object-undefined",
+    beforeAssociation: values["silent-before-association"] ? "silence" : "exception",
     seed: intOption("seed", values.seed, 0, 0x7fff_ffff),
     delayMs: intOption("delay-ms", values["delay-ms"], 0, 600_000),
     silence: values.silence === true,

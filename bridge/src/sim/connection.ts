@@ -145,6 +145,7 @@ export class MeterConnection {
       maxPduSize: o.maxPduSize,
       serverSap: o.serverLogical,
       unknownObject: o.unknownObject,
+      beforeAssociation: o.beforeAssociation,
       refuseAssociation: o.refuseAssociation,
     });
     this.log("debug", { event: "meter-selected", target: describeTarget(target) }, "connection bound to meter");

@@ -46,6 +46,8 @@ export interface SimulatorOptions extends FaultOptions {
   /** Server max receive PDU size. Default 1024. */
   maxPduSize?: number;
   unknownObject?: "object-undefined" | "read-write-denied";
+  /** A GET before the association: an ExceptionResponse (default) or silence, as some meters. */
+  beforeAssociation?: "exception" | "silence";
   /** Seed of meter 0; meter i uses seed + i. Default 1. */
   seed?: number;
   /** Serial number of meter 0 (numeric); meter i has serial + i. Default 10000001. */
@@ -136,6 +138,7 @@ export function resolveOptions(o: SimulatorOptions): ResolvedOptions {
     hdlcMaxInfo: int("hdlcMaxInfo", o.hdlcMaxInfo, 128, 32, 2030),
     maxPduSize: int("maxPduSize", o.maxPduSize, 1024, 64, 0xffff),
     unknownObject: o.unknownObject ?? "object-undefined",
+    beforeAssociation: o.beforeAssociation ?? "exception",
     seed: int("seed", o.seed, 1, 0, 0x7fff_ffff),
     serialBase: int("serialBase", o.serialBase, 10_000_001, 0, 9_999_999_999),
     voltageScaler: o.voltageScaler ?? -1,

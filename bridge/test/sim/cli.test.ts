@@ -36,6 +36,8 @@ describe("dlms-bridge sim: options", () => {
       "delay-ms": "50",
       "drop-mid-frame": true,
       "corrupt-fcs-every": "4",
+      "unknown-object-denied": true,
+      "silent-before-association": true,
     });
     expect(options).toMatchObject({
       transport: "wrapper",
@@ -47,6 +49,8 @@ describe("dlms-bridge sim: options", () => {
       delayMs: 50,
       dropMidFrameAfter: 0,
       corruptFcsEvery: 4,
+      unknownObject: "read-write-denied",
+      beforeAssociation: "silence",
     });
   });
 

@@ -1,6 +1,7 @@
 // Each fault the simulator injects, observed from the client side of the wire.
 import { afterEach, describe, expect, it } from "vitest";
 import { AssociationRejectedError, ConnectionClosedError } from "../../src/client/errors.js";
+import { decodeApdu, encodeApdu } from "../../src/dlms/apdu/index.js";
 import { parseObis } from "../../src/dlms/cosem/obis.js";
 import { HdlcLink } from "../../src/dlms/hdlc/link.js";
 import type { LinkEvent } from "../../src/dlms/link.js";
@@ -168,6 +169,38 @@ describe("one association at a time, and the inactivity timeout", () => {
     expect(performance.now() - started).toBeGreaterThan(700);
     await sleep(50); // the server side sees its own close a moment later
     expect(s.meters[0]!.busyWith).toBeUndefined();
+  });
+
+  it.each([
+    ["exception", true],
+    ["silence", false],
+  ] as const)("answers a GET before the AARQ per beforeAssociation=%s", async (beforeAssociation, answers) => {
+    const s = await start({ beforeAssociation });
+    const { link, conn } = await sendSnrm(s.ports[0]!);
+    link.receiveData(await conn.waitForBytes(1));
+    expect(events(link).map((e) => e.type)).toContain("connected");
+    const seen = conn.received().length;
+    link.sendApdu(
+      encodeApdu({
+        tag: "get-request",
+        kind: "normal",
+        invoke: { invokeId: 1, confirmed: true, highPriority: true },
+        attribute: voltage,
+      }),
+    );
+    for (const frame of link.takeOutgoing()) conn.socket.write(frame);
+    await sleep(200);
+    const reply = conn.received().subarray(seen);
+    expect(reply.length > 0).toBe(answers);
+    if (answers) {
+      link.receiveData(reply);
+      const apdu = events(link).find((e) => e.type === "apdu");
+      expect(apdu?.type === "apdu" && decodeApdu(apdu.apdu)).toMatchObject({
+        tag: "exception-response",
+        stateError: 1,
+      });
+    }
+    conn.socket.destroy();
   });
 
   it("ignores a frame addressed to another server address (silence, as on a bus)", async () => {

@@ -2,6 +2,7 @@
 // out. No sockets, timers or clocks: the simulator owns those and calls reset() when the link or a timeout ends it.
 import { hasConformance } from "../apdu/conformance.js";
 import { DataAccessResult } from "../apdu/data-access-result.js";
+import { exceptionServiceErrorName, exceptionStateErrorName } from "../apdu/diagnostics.js";
 import type {
   Aarq,
   Apdu,
@@ -49,8 +50,9 @@ export type AssociationEvent =
   | { type: "rejected"; clientSap: number; diagnostic: string }
   | { type: "released"; clientSap: number };
 
+/** ExceptionResponse codes this server sends (names from apdu/diagnostics.ts). */
 const StateError = { "service-not-allowed": 1, "service-unknown": 2 } as const;
-const ServiceError = { "operation-not-possible": 1, "service-not-supported": 2, "other-reason": 3 } as const;
+const ServiceError = { "operation-not-possible": 1, "service-not-supported": 2 } as const;
 
 export class ServerAssociation {
   private context: NegotiatedContext | undefined;
@@ -213,8 +215,8 @@ function exception(stateError: keyof typeof StateError, serviceError: keyof type
   return {
     tag: "exception-response",
     stateError: StateError[stateError],
-    stateErrorName: stateError,
+    stateErrorName: exceptionStateErrorName(StateError[stateError]),
     serviceError: ServiceError[serviceError],
-    serviceErrorName: serviceError,
+    serviceErrorName: exceptionServiceErrorName(ServiceError[serviceError]),
   };
 }
