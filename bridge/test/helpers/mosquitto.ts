@@ -18,7 +18,10 @@ export interface MosquittoHandle {
 }
 
 export interface MosquittoOptions {
-  /** Extra lines appended to the generated mosquitto.conf (e.g. password_file). */
+  /**
+   * Extra lines appended to the generated mosquitto.conf (e.g. password_file). Started as root, mosquitto drops to
+   * its own user before reading such files: make them (and their directory) world-readable.
+   */
   extraConfig?: string;
   /** Milliseconds to wait for the broker to accept connections (default 10 s). */
   startTimeoutMs?: number;
