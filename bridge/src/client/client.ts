@@ -2,22 +2,11 @@
 // It owns what the core must not: sockets, timers, the request queue, invoke-id matching and error mapping.
 import { buildAarq } from "../dlms/apdu/builders.js";
 import { conformanceNames, DEFAULT_CLIENT_CONFORMANCE, hasConformance } from "../dlms/apdu/conformance.js";
-import { dataAccessResultName } from "../dlms/apdu/data-access-result.js";
 import { decodeApduLenient, describeApdu, encodeApdu } from "../dlms/apdu/index.js";
 import { InvokeIdCounter } from "../dlms/apdu/invoke.js";
-import type {
-  Aare,
-  Apdu,
-  AttributeRequest,
-  GetDataResult,
-  GetRequest,
-  GetResponse,
-  InvokeIdAndPriority,
-} from "../dlms/apdu/types.js";
-import { decodeDataLenient } from "../dlms/axdr/index.js";
+import type { Aare, Apdu, AttributeRequest, GetDataResult, GetRequest, GetResponse } from "../dlms/apdu/types.js";
 import type { DlmsData } from "../dlms/axdr/types.js";
-import { formatObis } from "../dlms/cosem/obis.js";
-import { DataAccessError, DecodeError, type DlmsError, RemoteProtocolError } from "../dlms/errors.js";
+import { DecodeError, type DlmsError, RemoteProtocolError } from "../dlms/errors.js";
 import { decodeFrame, describeFrame } from "../dlms/hdlc/frame.js";
 import type { DataLink, HdlcParameters, LinkEvent } from "../dlms/link.js";
 import { type Transport, TransportError, type TransportEvent } from "../transport/types.js";
@@ -30,28 +19,16 @@ import {
   ProtocolViolationError,
   TimeoutError,
 } from "./errors.js";
-import { decodeGetDataResultList, splitForPdu } from "./get-list.js";
+import { splitForPdu } from "./get-list.js";
+import { dataAccessError, type GetExchange, getNormal, getWithList } from "./get-service.js";
 import { createClientLink } from "./link-factory.js";
 import { maskSecret } from "./secret-mask.js";
 import type { AssociationInfo, DlmsClientApi, DlmsClientOptions } from "./types.js";
+import { type ClientEvent, ReplyWaiter, type WaitSpec } from "./waiter.js";
 
 export const DEFAULT_MAX_RECEIVE_PDU_SIZE = 1024;
 
 type ClientState = "idle" | "connecting" | "associated" | "releasing" | "closed";
-
-/** What a waiter sees: link events, with APDUs already decoded. */
-type ClientEvent =
-  | { type: "connected"; params?: HdlcParameters }
-  | { type: "apdu"; apdu: Apdu }
-  | { type: "disconnected"; reason: "disc" | "ua" | "dm" | "frmr" };
-
-interface Waiter {
-  step: ClientStep;
-  what: string;
-  /** Returns true when the event was for this waiter (it has then settled), false to leave it to the default path. */
-  offer(event: ClientEvent): boolean;
-  fail(error: Error): void;
-}
 
 export class DlmsClient implements DlmsClientApi {
   private readonly transport: Transport;
@@ -59,7 +36,12 @@ export class DlmsClient implements DlmsClientApi {
   private readonly secret: Uint8Array | undefined;
   private link: DataLink | undefined;
   private state: ClientState = "idle";
-  private waiter: Waiter | undefined;
+  private readonly waiter: ReplyWaiter;
+  private readonly gets: GetExchange = {
+    request: (request, what) => this.request(request, what),
+    nextInvoke: () => this.invokeIds.next(),
+    warn: (error) => this.options.onDiscarded?.(error),
+  };
   private queue: Promise<unknown> = Promise.resolve();
   private info: AssociationInfo | undefined;
   private txSummary = "";
@@ -70,6 +52,7 @@ export class DlmsClient implements DlmsClientApi {
   constructor(private readonly options: DlmsClientOptions) {
     if (!(options.timeoutMs > 0)) throw new ClientError("connect", `timeoutMs must be > 0, got ${options.timeoutMs}`);
     this.transport = options.transport;
+    this.waiter = new ReplyWaiter(options.timeoutMs);
     this.secret = options.auth.mechanism === "low" ? new TextEncoder().encode(options.auth.password) : undefined;
     this.transport.onEvent((event) => this.onTransportEvent(event));
   }
@@ -94,7 +77,7 @@ export class DlmsClient implements DlmsClientApi {
   get(attribute: AttributeRequest): Promise<DlmsData> {
     return this.serialize(async () => {
       this.requireAssociated("get");
-      const result = await this.getOne(attribute);
+      const result = await getNormal(this.gets, attribute);
       if (!result.ok) throw dataAccessError(result.error, attribute);
       return result.data;
     });
@@ -106,7 +89,7 @@ export class DlmsClient implements DlmsClientApi {
       const info = this.info!;
       const results: GetDataResult[] = [];
       const readSequentially = async (list: AttributeRequest[]) => {
-        for (const attribute of list) results.push(await this.getOne(attribute));
+        for (const attribute of list) results.push(await getNormal(this.gets, attribute));
       };
       if (attributes.length <= 1 || !info.multipleReferences || this.withListRefused) {
         await readSequentially(attributes);
@@ -115,7 +98,7 @@ export class DlmsClient implements DlmsClientApi {
       const chunks = splitForPdu(attributes, info.serverMaxReceivePduSize, (r) => encodeApdu(r).length);
       for (const [i, chunk] of chunks.entries()) {
         try {
-          results.push(...(await this.getList(chunk)));
+          results.push(...(await getWithList(this.gets, chunk)));
         } catch (error) {
           // A meter that grants multiple-references yet refuses the service: stop asking for this association.
           if (!(error instanceof ExceptionResponseError)) throw error;
@@ -135,7 +118,7 @@ export class DlmsClient implements DlmsClientApi {
   close(): void {
     if (this.state === "closed") return;
     this.state = "closed";
-    this.failWaiter((w) => new ConnectionClosedError(w.step, `connection closed by the client during ${w.what}`));
+    this.waiter.failWith((w) => new ConnectionClosedError(w.step, `connection closed by the client during ${w.what}`));
     this.transport.close();
   }
 
@@ -176,18 +159,17 @@ export class DlmsClient implements DlmsClientApi {
   private async discBeforeSnrm(link: DataLink): Promise<void> {
     this.sendLinkControl(() => link.disconnect(), "(free a meter left busy)");
     // UA or DM both mean the meter is free; silence is tolerated (it may simply not answer out of a session).
-    await this.wait("snrm", "DISC before SNRM", (e) => e.type === "disconnected", "tolerate");
+    await this.waitTolerant({ step: "snrm", what: "DISC before SNRM", match: (e) => e.type === "disconnected" });
   }
 
   private async openLink(link: DataLink): Promise<HdlcParameters | undefined> {
     this.sendLinkControl(() => link.connect(), "");
-    const outcome = await this.wait(
-      "snrm",
-      "SNRM",
-      (e) => (e.type === "connected" || e.type === "disconnected" ? e : undefined),
-      "throw",
-      "no answer to SNRM: check the server/physical address and the client SAP",
-    );
+    const outcome = await this.wait({
+      step: "snrm",
+      what: "SNRM",
+      match: (e) => (e.type === "connected" || e.type === "disconnected" ? e : undefined),
+      hint: "no answer to SNRM: check the server/physical address and the client SAP",
+    });
     if (outcome?.type === "disconnected") {
       throw new ClientError(
         "snrm",
@@ -206,7 +188,7 @@ export class DlmsClient implements DlmsClientApi {
       maxReceivePduSize: this.options.maxReceivePduSize ?? DEFAULT_MAX_RECEIVE_PDU_SIZE,
     });
     this.sendApdu(encodeApdu(aarq), `AARQ mechanism=${auth.mechanism}${this.secret ? " (password masked)" : ""}`);
-    const aare = await this.wait("aarq", "AARQ", (e) => this.acceptAare(e), "throw", "no answer to AARQ");
+    const aare = await this.wait({ step: "aarq", what: "AARQ", match: (e) => acceptAare(e) });
     if (aare.result !== "accepted") {
       const ui = aare.userInformation;
       throw new AssociationRejectedError(
@@ -231,17 +213,6 @@ export class DlmsClient implements DlmsClientApi {
     };
   }
 
-  private acceptAare(e: ClientEvent): Aare | undefined {
-    if (e.type !== "apdu") return undefined;
-    const apdu = e.apdu;
-    if (apdu.tag === "aare") return apdu;
-    if (apdu.tag === "exception-response") throw exceptionError("aarq", apdu);
-    if (apdu.tag === "confirmed-service-error") {
-      throw new ClientError("aarq", `AARQ answered with confirmed-service-error ${apdu.errorName}`);
-    }
-    return undefined;
-  }
-
   private async doRelease(): Promise<void> {
     if (this.state !== "associated") {
       this.close();
@@ -251,7 +222,7 @@ export class DlmsClient implements DlmsClientApi {
     try {
       this.sendApdu(encodeApdu({ tag: "rlrq", reason: 0 }), "RLRQ");
       // Meters without RLRQ/RLRE either stay silent or answer an exception: both are tolerated.
-      await this.wait("release", "RLRQ", (e) => matchRelease(e), "tolerate");
+      await this.waitTolerant({ step: "release", what: "RLRQ", match: matchRelease });
       await this.bestEffortDisc();
     } catch (error) {
       if (!(error instanceof ConnectionClosedError)) throw error;
@@ -266,79 +237,10 @@ export class DlmsClient implements DlmsClientApi {
     if (link?.kind !== "hdlc" || !link.isConnected || this.state === "closed") return;
     try {
       this.sendLinkControl(() => link.disconnect(), "");
-      await this.wait("release", "DISC", (e) => e.type === "disconnected", "tolerate");
+      await this.waitTolerant({ step: "release", what: "DISC", match: (e) => e.type === "disconnected" });
     } catch {
       // The link is being dropped anyway; a failing DISC changes nothing for the caller.
     }
-  }
-
-  // ---- GET ----------------------------------------------------------------------------------------------------
-
-  /** GET-Request-Normal, following block transfer; a data-access-result comes back as { ok: false }. */
-  private async getOne(attribute: AttributeRequest): Promise<GetDataResult> {
-    const target = describeTarget(attribute);
-    const invoke = this.invokeIds.next();
-    const response = await this.request({ tag: "get-request", kind: "normal", invoke, attribute }, `GET ${target}`);
-    if (response.kind === "normal") return response.result;
-    if (response.kind === "with-list") {
-      throw new ProtocolViolationError("get", `GET ${target} answered with a GET-Response-With-List`);
-    }
-    const raw = await this.collectBlocks(response, invoke, target);
-    if (!raw.ok) return raw;
-    return { ok: true, data: this.decodeValue(raw.bytes, target) };
-  }
-
-  private async getList(attributes: AttributeRequest[]): Promise<GetDataResult[]> {
-    const what = `GET-with-list of ${attributes.length}`;
-    const invoke = this.invokeIds.next();
-    const response = await this.request({ tag: "get-request", kind: "with-list", invoke, attributes }, what);
-    let results: GetDataResult[];
-    if (response.kind === "with-list") results = response.results;
-    else if (response.kind === "with-datablock") {
-      const raw = await this.collectBlocks(response, invoke, what);
-      if (!raw.ok) return attributes.map(() => ({ ok: false, error: raw.error }));
-      results = decodeOrViolation(() => decodeGetDataResultList(raw.bytes), what);
-    } else throw new ProtocolViolationError("get", `${what} answered with a GET-Response-Normal`);
-    if (results.length !== attributes.length) {
-      throw new ProtocolViolationError("get", `${what} answered with ${results.length} result(s)`);
-    }
-    return results;
-  }
-
-  /** Block transfer: GET-Request-Next until the last block, then the reassembled raw-data. */
-  private async collectBlocks(
-    first: Extract<GetResponse, { kind: "with-datablock" }>,
-    invoke: InvokeIdAndPriority,
-    what: string,
-  ): Promise<{ ok: true; bytes: Uint8Array } | { ok: false; error: number }> {
-    const parts: Uint8Array[] = [];
-    let block = first;
-    for (;;) {
-      if (!block.result.ok) return { ok: false, error: block.result.error };
-      parts.push(block.result.raw);
-      if (block.lastBlock) return { ok: true, bytes: concat(parts) };
-      const expected = block.blockNumber + 1;
-      const next = await this.request(
-        { tag: "get-request", kind: "next", invoke, blockNumber: block.blockNumber },
-        `${what} (block ${expected})`,
-      );
-      if (next.kind !== "with-datablock" || next.blockNumber !== expected) {
-        const got = next.kind === "with-datablock" ? `block ${next.blockNumber}` : `a GET-Response-${next.kind}`;
-        throw new ProtocolViolationError("get", `${what}: expected block ${expected}, got ${got}`);
-      }
-      block = next;
-    }
-  }
-
-  private decodeValue(bytes: Uint8Array, target: string): DlmsData {
-    const { data, trailing } = decodeOrViolation(() => decodeDataLenient(bytes), target);
-    if (trailing.length > 0) {
-      // Seen in the field (a clock with trailing bytes): keep the value, surface the garbage.
-      this.options.onDiscarded?.(
-        new DecodeError("malformed", `${trailing.length} trailing byte(s) after the value of ${target} ignored`),
-      );
-    }
-    return data;
   }
 
   /** Sends one GET request and waits for the GET response carrying its invoke id. */
@@ -346,10 +248,10 @@ export class DlmsClient implements DlmsClientApi {
     this.requireAssociated("get");
     this.sendApdu(encodeApdu(request), describeApdu(request));
     const invokeId = request.invoke.invokeId;
-    return this.wait(
-      "get",
+    return this.wait({
+      step: "get",
       what,
-      (e) => {
+      match: (e) => {
         if (e.type !== "apdu") return undefined;
         const apdu = e.apdu;
         if (apdu.tag === "get-response") return apdu.invoke.invokeId === invokeId ? apdu : undefined;
@@ -359,9 +261,7 @@ export class DlmsClient implements DlmsClientApi {
         }
         return undefined;
       },
-      "throw",
-      `no answer to ${what}`,
-    );
+    });
   }
 
   // ---- plumbing -------------------------------------------------------------------------------------------------
@@ -378,71 +278,16 @@ export class DlmsClient implements DlmsClientApi {
     throw new ConnectionClosedError(step, `not associated (client is ${this.state})`);
   }
 
-  /**
-   * Waits for the first event `match` accepts (returns a value other than undefined; throwing rejects).
-   * On timeout: "throw" rejects with TimeoutError, "tolerate" resolves undefined.
-   */
-  private wait<T>(
-    step: ClientStep,
-    what: string,
-    match: (e: ClientEvent) => T | undefined | false,
-    onTimeout: "throw",
-    hint?: string,
-  ): Promise<T>;
-  private wait<T>(
-    step: ClientStep,
-    what: string,
-    match: (e: ClientEvent) => T | undefined | false,
-    onTimeout: "tolerate",
-  ): Promise<T | undefined>;
-  private wait<T>(
-    step: ClientStep,
-    what: string,
-    match: (e: ClientEvent) => T | undefined | false,
-    onTimeout: "throw" | "tolerate",
-    hint?: string,
-  ): Promise<T | undefined> {
-    if (this.state === "closed") {
-      return Promise.reject(new ConnectionClosedError(step, `connection closed before ${what}`));
-    }
-    const timeoutMs = this.options.timeoutMs;
-    return new Promise<T | undefined>((resolve, reject) => {
-      const settle = (action: () => void) => {
-        clearTimeout(timer);
-        if (this.waiter === waiter) this.waiter = undefined;
-        action();
-      };
-      const timer = setTimeout(() => {
-        if (onTimeout === "tolerate") settle(() => resolve(undefined));
-        else {
-          const message = `${hint ?? `no answer to ${what}`} (timeout ${timeoutMs} ms, step ${step})`;
-          settle(() => reject(new TimeoutError(step, message, timeoutMs)));
-        }
-      }, timeoutMs);
-      const waiter: Waiter = {
-        step,
-        what,
-        offer: (event) => {
-          let value: T | undefined | false;
-          try {
-            value = match(event);
-          } catch (error) {
-            settle(() => reject(error));
-            return true;
-          }
-          if (value === undefined || value === false) return false;
-          settle(() => resolve(value));
-          return true;
-        },
-        fail: (error) => settle(() => reject(error)),
-      };
-      this.waiter = waiter;
-    });
+  /** Waits for a reply; TimeoutError when none comes. */
+  private wait<T>(spec: WaitSpec<T>): Promise<T> {
+    if (this.state === "closed") return Promise.reject(closedBefore(spec.step, spec.what));
+    return this.waiter.wait(spec);
   }
 
-  private failWaiter(makeError: (w: Waiter) => Error): void {
-    const waiter = this.waiter;
-    if (waiter) waiter.fail(makeError(waiter));
+  /** Waits for a reply the meter may legitimately never send (RLRQ, DISC): undefined on timeout. */
+  private waitTolerant<T>(spec: WaitSpec<T>): Promise<T | undefined> {
+    if (this.state === "closed") return Promise.reject(closedBefore(spec.step, spec.what));
+    return this.waiter.waitTolerant(spec);
   }
 
   private sendApdu(apdu: Uint8Array, summary: string): void {
@@ -500,7 +345,9 @@ export class DlmsClient implements DlmsClientApi {
     try {
       link.receiveData(event.bytes);
     } catch (error) {
-      this.failWaiter((w) => new ProtocolViolationError(w.step, `link error during ${w.what}: ${messageOf(error)}`));
+      this.waiter.failWith(
+        (w) => new ProtocolViolationError(w.step, `link error during ${w.what}: ${messageOf(error)}`),
+      );
     }
     this.pump();
     this.flush(); // the link may owe the peer an RR (segmented reply) or a UA
@@ -535,13 +382,13 @@ export class DlmsClient implements DlmsClientApi {
         this.options.onDiscarded?.(event.error);
         return;
       case "connected":
-        this.waiter?.offer(event);
+        this.waiter.offer(event);
         return;
       case "disconnected":
-        if (this.waiter?.offer(event)) return;
+        if (this.waiter.offer(event)) return;
         if (this.state !== "closed" && this.state !== "idle") {
           // The meter ended the link on its own (DISC/DM): nothing more will come.
-          this.failWaiter(
+          this.waiter.failWith(
             (w) => new ConnectionClosedError(w.step, `the meter closed the link (${event.reason}) during ${w.what}`),
           );
           this.close();
@@ -567,26 +414,41 @@ export class DlmsClient implements DlmsClientApi {
       this.traceHeldRx();
       const decodeError = error instanceof DecodeError ? error : new DecodeError("malformed", messageOf(error));
       this.options.onDiscarded?.(decodeError);
-      this.failWaiter(
+      this.waiter.failWith(
         (w) => new ProtocolViolationError(w.step, `undecodable reply to ${w.what}: ${decodeError.message}`),
       );
       return;
     }
-    if (this.waiter?.offer({ type: "apdu", apdu })) return;
+    if (this.waiter.offer({ type: "apdu", apdu })) return;
     this.staleCount++;
-    this.options.onDiscarded?.(staleReplyError(apdu, this.waiter?.what));
+    this.options.onDiscarded?.(staleReplyError(apdu, this.waiter.waitingFor));
   }
 
   private onTransportClosed(error?: Error): void {
     if (this.state === "closed") return;
     const cause = error ? `: ${error.message}` : "";
-    this.failWaiter((w) => new ConnectionClosedError(w.step, `connection lost during ${w.what}${cause}`));
+    this.waiter.failWith((w) => new ConnectionClosedError(w.step, `connection lost during ${w.what}${cause}`));
     this.state = "closed";
     this.transport.close();
   }
 }
 
 // ---- helpers ------------------------------------------------------------------------------------------------------
+
+function acceptAare(e: ClientEvent): Aare | undefined {
+  if (e.type !== "apdu") return undefined;
+  const apdu = e.apdu;
+  if (apdu.tag === "aare") return apdu;
+  if (apdu.tag === "exception-response") throw exceptionError("aarq", apdu);
+  if (apdu.tag === "confirmed-service-error") {
+    throw new ClientError("aarq", `AARQ answered with confirmed-service-error ${apdu.errorName}`);
+  }
+  return undefined;
+}
+
+function closedBefore(step: ClientStep, what: string): ConnectionClosedError {
+  return new ConnectionClosedError(step, `connection closed before ${what}`);
+}
 
 function matchRelease(e: ClientEvent): true | undefined {
   if (e.type !== "apdu") return undefined;
@@ -606,36 +468,10 @@ function exceptionError(step: ClientStep, apdu: Extract<Apdu, { tag: "exception-
   return new ExceptionResponseError(step, apdu.stateErrorName, apdu.serviceErrorName);
 }
 
-function dataAccessError(code: number, attribute: AttributeRequest): DataAccessError {
-  return new DataAccessError(code, dataAccessResultName(code), describeTarget(attribute));
-}
-
 function staleReplyError(apdu: Apdu, waitingFor: string | undefined): DlmsError {
   const invoke = "invoke" in apdu ? ` invoke id ${apdu.invoke.invokeId}` : "";
   const context = waitingFor ? `while waiting for ${waitingFor}` : "with no request pending";
   return new RemoteProtocolError("unexpected-frame", `discarded ${apdu.tag}${invoke} received ${context}`);
-}
-
-export function describeTarget(attribute: AttributeRequest): string {
-  return `${formatObis(attribute.instanceId)} class ${attribute.classId} attr ${attribute.attributeId}`;
-}
-
-function decodeOrViolation<T>(decode: () => T, what: string): T {
-  try {
-    return decode();
-  } catch (error) {
-    throw new ProtocolViolationError("get", `undecodable value for ${what}: ${messageOf(error)}`);
-  }
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 function messageOf(error: unknown): string {

@@ -1,0 +1,120 @@
+// The GET procedures on top of one request/response exchange: Normal, With-List and block transfer
+// (GET-Request-Next until the last block, then decode the reassembled raw-data).
+import { dataAccessResultName } from "../dlms/apdu/data-access-result.js";
+import type {
+  AttributeRequest,
+  GetDataResult,
+  GetRequest,
+  GetResponse,
+  InvokeIdAndPriority,
+} from "../dlms/apdu/types.js";
+import { decodeDataLenient } from "../dlms/axdr/index.js";
+import { formatObis } from "../dlms/cosem/obis.js";
+import { DataAccessError, DecodeError, type DlmsError } from "../dlms/errors.js";
+import { ProtocolViolationError } from "./errors.js";
+import { decodeGetDataResultList } from "./get-list.js";
+
+/** What the GET procedures need from the client. */
+export interface GetExchange {
+  /** Sends the request and resolves with the GET response carrying its invoke id. */
+  request(request: GetRequest, what: string): Promise<GetResponse>;
+  nextInvoke(): InvokeIdAndPriority;
+  /** Something was ignored on the way (trailing bytes): counted and logged by the caller. */
+  warn(error: DlmsError): void;
+}
+
+type DataBlock = Extract<GetResponse, { kind: "with-datablock" }>;
+
+/** GET-Request-Normal, following block transfer; a data-access-result comes back as { ok: false }. */
+export async function getNormal(x: GetExchange, attribute: AttributeRequest): Promise<GetDataResult> {
+  const what = `GET ${describeTarget(attribute)}`;
+  const invoke = x.nextInvoke();
+  const response = await x.request({ tag: "get-request", kind: "normal", invoke, attribute }, what);
+  if (response.kind === "normal") return response.result;
+  if (response.kind === "with-list") throw new ProtocolViolationError("get", `${what} answered with a With-List`);
+  const raw = await collectBlocks(x, response, invoke, what);
+  if (!raw.ok) return raw;
+  const { data, trailing } = decodeOrViolation(() => decodeDataLenient(raw.bytes), what);
+  warnTrailing(x, trailing, what);
+  return { ok: true, data };
+}
+
+/** GET-Request-With-List (the caller checked multiple-references and the PDU size); one result per attribute. */
+export async function getWithList(x: GetExchange, attributes: AttributeRequest[]): Promise<GetDataResult[]> {
+  const what = `GET-with-list of ${attributes.length}`;
+  const invoke = x.nextInvoke();
+  const response = await x.request({ tag: "get-request", kind: "with-list", invoke, attributes }, what);
+  let results: GetDataResult[];
+  if (response.kind === "with-list") results = response.results;
+  else if (response.kind === "with-datablock") {
+    const raw = await collectBlocks(x, response, invoke, what);
+    if (!raw.ok) return attributes.map(() => ({ ok: false, error: raw.error }));
+    results = decodeOrViolation(() => decodeGetDataResultList(raw.bytes), what);
+  } else throw new ProtocolViolationError("get", `${what} answered with a GET-Response-Normal`);
+  if (results.length !== attributes.length) {
+    throw new ProtocolViolationError("get", `${what} answered with ${results.length} result(s)`);
+  }
+  return results;
+}
+
+/** GET-Request-Next until the last block; the raw-data of all blocks, or the data-access-result of a block. */
+async function collectBlocks(
+  x: GetExchange,
+  first: DataBlock,
+  invoke: InvokeIdAndPriority,
+  what: string,
+): Promise<{ ok: true; bytes: Uint8Array } | { ok: false; error: number }> {
+  const parts: Uint8Array[] = [];
+  let block = first;
+  for (;;) {
+    if (!block.result.ok) return { ok: false, error: block.result.error };
+    parts.push(block.result.raw);
+    if (block.lastBlock) return { ok: true, bytes: concat(parts) };
+    const expected = block.blockNumber + 1;
+    const next = await x.request(
+      { tag: "get-request", kind: "next", invoke, blockNumber: block.blockNumber },
+      `${what} (block ${expected})`,
+    );
+    if (next.kind !== "with-datablock" || next.blockNumber !== expected) {
+      const got = next.kind === "with-datablock" ? `block ${next.blockNumber}` : `a GET-Response-${next.kind}`;
+      throw new ProtocolViolationError("get", `${what}: expected block ${expected}, got ${got}`);
+    }
+    block = next;
+  }
+}
+
+export function describeTarget(attribute: AttributeRequest): string {
+  return `${formatObis(attribute.instanceId)} class ${attribute.classId} attr ${attribute.attributeId}`;
+}
+
+export function dataAccessError(code: number, attribute: AttributeRequest): DataAccessError {
+  return new DataAccessError(code, dataAccessResultName(code), describeTarget(attribute));
+}
+
+function warnTrailing(x: GetExchange, trailing: Uint8Array, what: string): void {
+  // Seen in the field (a value followed by garbage): keep the value, surface the rest.
+  if (trailing.length > 0) {
+    x.warn(new DecodeError("malformed", `${trailing.length} trailing byte(s) after the value of ${what} ignored`));
+  }
+}
+
+function decodeOrViolation<T>(decode: () => T, what: string): T {
+  try {
+    return decode();
+  } catch (error) {
+    throw new ProtocolViolationError(
+      "get",
+      `undecodable value for ${what}: ${error instanceof Error ? error.message : error}`,
+    );
+  }
+}
+
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}

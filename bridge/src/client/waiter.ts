@@ -1,0 +1,103 @@
+// One pending wait at a time (the client sends one request at a time): the next event the matcher accepts
+// settles it, a timer bounds it, and failWith() settles it at once (socket loss, undecodable reply).
+
+import type { Apdu } from "../dlms/apdu/types.js";
+import type { HdlcParameters } from "../dlms/link.js";
+import { type ClientStep, ConnectionClosedError, TimeoutError } from "./errors.js";
+
+/** What a waiter sees: link events, with APDUs already decoded. */
+export type ClientEvent =
+  | { type: "connected"; params?: HdlcParameters }
+  | { type: "apdu"; apdu: Apdu }
+  | { type: "disconnected"; reason: "disc" | "ua" | "dm" | "frmr" };
+
+/** Accepts an event by returning a value (not undefined/false); throwing rejects the wait with that error. */
+export type EventMatcher<T> = (event: ClientEvent) => T | undefined | false;
+
+export interface WaitSpec<T> {
+  step: ClientStep;
+  /** For messages: "SNRM", "GET 1.0.32.7.0.255 class 3 attr 2"... */
+  what: string;
+  match: EventMatcher<T>;
+  /** Message of the TimeoutError (default "no answer to <what>"). */
+  hint?: string;
+}
+
+interface Pending {
+  step: ClientStep;
+  what: string;
+  offer(event: ClientEvent): boolean;
+  fail(error: Error): void;
+}
+
+export class ReplyWaiter {
+  private pending: Pending | undefined;
+
+  constructor(private readonly timeoutMs: number) {}
+
+  /** What is being waited for, if anything (for "discarded ... while waiting for X" messages). */
+  get waitingFor(): string | undefined {
+    return this.pending?.what;
+  }
+
+  /** Rejects with TimeoutError when nothing matches in time. */
+  wait<T>(spec: WaitSpec<T>): Promise<T> {
+    return this.start(spec, "throw") as Promise<T>;
+  }
+
+  /** Resolves undefined when nothing matches in time (for answers a meter may legitimately never send). */
+  waitTolerant<T>(spec: WaitSpec<T>): Promise<T | undefined> {
+    return this.start(spec, "tolerate");
+  }
+
+  /** Offers an event to the pending wait; true when it was consumed. */
+  offer(event: ClientEvent): boolean {
+    return this.pending?.offer(event) ?? false;
+  }
+
+  /** Rejects the pending wait (if any) with the error built for it. */
+  failWith(makeError: (pending: { step: ClientStep; what: string }) => Error): void {
+    const pending = this.pending;
+    if (pending) pending.fail(makeError(pending));
+  }
+
+  private start<T>(spec: WaitSpec<T>, onTimeout: "throw" | "tolerate"): Promise<T | undefined> {
+    const { step, what, match } = spec;
+    if (this.pending) {
+      return Promise.reject(new ConnectionClosedError(step, `${what} while ${this.pending.what} is still pending`));
+    }
+    const timeoutMs = this.timeoutMs;
+    return new Promise<T | undefined>((resolve, reject) => {
+      const settle = (action: () => void) => {
+        clearTimeout(timer);
+        if (this.pending === pending) this.pending = undefined;
+        action();
+      };
+      const timer = setTimeout(() => {
+        if (onTimeout === "tolerate") settle(() => resolve(undefined));
+        else {
+          const message = `${spec.hint ?? `no answer to ${what}`} (timeout ${timeoutMs} ms, step ${step})`;
+          settle(() => reject(new TimeoutError(step, message, timeoutMs)));
+        }
+      }, timeoutMs);
+      const pending: Pending = {
+        step,
+        what,
+        offer: (event) => {
+          let value: T | undefined | false;
+          try {
+            value = match(event);
+          } catch (error) {
+            settle(() => reject(error));
+            return true;
+          }
+          if (value === undefined || value === false) return false;
+          settle(() => resolve(value));
+          return true;
+        },
+        fail: (error) => settle(() => reject(error)),
+      };
+      this.pending = pending;
+    });
+  }
+}
