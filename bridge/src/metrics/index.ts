@@ -6,6 +6,7 @@ export {
   startHttpServer,
   stripSecrets,
 } from "./http.js";
+export { type PollerMetricsRecorder, pollerMetrics } from "./poller-metrics.js";
 export {
   BREAKER_STATE_VALUE,
   type BreakerStateName,

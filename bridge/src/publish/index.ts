@@ -1,3 +1,4 @@
+export { type DeliveryHooks, deliveryHooks } from "./delivery-hooks.js";
 export { MqttPublisher, type MqttPublisherOptions, type PublisherMetrics, publisherOptions } from "./mqtt-publisher.js";
 export {
   attributesPayload,
