@@ -1,9 +1,8 @@
 // The small BER subset ACSE needs (ISO 8825-1 as used by 62056-5-3): one-byte tags, definite lengths,
 // OBJECT IDENTIFIER bodies, INTEGER and BIT STRING. AARQ/AARE are short, so lengths are capped at 0xFFFF.
 import type { ByteReader } from "../codec/reader.js";
-import type { ByteWriter } from "../codec/writer.js";
+import { ByteWriter } from "../codec/writer.js";
 import { DecodeError, LocalProtocolError } from "../errors.js";
-import { GrowSafeWriter } from "./safe-writer.js";
 
 /** Universal tags used inside ACSE elements. */
 export const BerTag = {
@@ -90,7 +89,7 @@ export function writeTlv(w: ByteWriter, tag: number, value: Uint8Array): void {
 
 /** Builds the value of a constructed element from its children. */
 export function constructed(build: (w: ByteWriter) => void): Uint8Array {
-  const w = new GrowSafeWriter();
+  const w = new ByteWriter();
   build(w);
   return w.toBytes();
 }

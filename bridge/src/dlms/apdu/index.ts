@@ -2,7 +2,7 @@
 // reverse. Decoding dispatches on the first byte through a tag table, so ciphered PDUs (glo-/ded-, general-
 // ciphering) become new rows rather than a reshaped decoder.
 import { ByteReader } from "../codec/reader.js";
-import type { ByteWriter } from "../codec/writer.js";
+import { ByteWriter } from "../codec/writer.js";
 import { DecodeError, LocalProtocolError } from "../errors.js";
 import { readAare, writeAare } from "./aare.js";
 import { readAarq, writeAarq } from "./aarq.js";
@@ -19,7 +19,6 @@ import {
   writeInitiateResponse,
 } from "./initiate.js";
 import { readRlre, readRlrq, writeRlre, writeRlrq } from "./release.js";
-import { GrowSafeWriter } from "./safe-writer.js";
 import { noCodecError } from "./tags.js";
 import { type Apdu, ApduTag } from "./types.js";
 
@@ -75,7 +74,7 @@ export function writeApdu(w: ByteWriter, a: Apdu): void {
 
 /** Encodes an APDU; a field out of range (invoke id 16, 7-byte logical name...) throws LocalProtocolError. */
 export function encodeApdu(a: Apdu): Uint8Array {
-  const w = new GrowSafeWriter();
+  const w = new ByteWriter();
   writeApdu(w, a);
   return w.toBytes();
 }

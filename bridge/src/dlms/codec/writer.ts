@@ -13,10 +13,11 @@ export class ByteWriter {
     return this.len;
   }
 
+  /** Reserves n bytes and returns their offset. Call it BEFORE touching buf/view: it may replace both. */
   private ensure(n: number): number {
     const at = this.len;
     if (at + n > this.buf.length) {
-      let cap = this.buf.length * 2;
+      let cap = Math.max(this.buf.length * 2, 16);
       while (cap < at + n) cap *= 2;
       const next = new Uint8Array(cap);
       next.set(this.buf.subarray(0, at));
@@ -28,43 +29,53 @@ export class ByteWriter {
   }
 
   writeUInt8(v: number): this {
-    this.buf[this.ensure(1)] = v & 0xff;
+    const at = this.ensure(1);
+    this.buf[at] = v & 0xff;
     return this;
   }
   writeInt8(v: number): this {
-    this.view.setInt8(this.ensure(1), v);
+    const at = this.ensure(1);
+    this.view.setInt8(at, v);
     return this;
   }
   writeUInt16(v: number): this {
-    this.view.setUint16(this.ensure(2), v);
+    const at = this.ensure(2);
+    this.view.setUint16(at, v);
     return this;
   }
   writeInt16(v: number): this {
-    this.view.setInt16(this.ensure(2), v);
+    const at = this.ensure(2);
+    this.view.setInt16(at, v);
     return this;
   }
   writeUInt32(v: number): this {
-    this.view.setUint32(this.ensure(4), v);
+    const at = this.ensure(4);
+    this.view.setUint32(at, v);
     return this;
   }
   writeInt32(v: number): this {
-    this.view.setInt32(this.ensure(4), v);
+    const at = this.ensure(4);
+    this.view.setInt32(at, v);
     return this;
   }
   writeUInt64(v: bigint): this {
-    this.view.setBigUint64(this.ensure(8), v);
+    const at = this.ensure(8);
+    this.view.setBigUint64(at, v);
     return this;
   }
   writeInt64(v: bigint): this {
-    this.view.setBigInt64(this.ensure(8), v);
+    const at = this.ensure(8);
+    this.view.setBigInt64(at, v);
     return this;
   }
   writeFloat32(v: number): this {
-    this.view.setFloat32(this.ensure(4), v);
+    const at = this.ensure(4);
+    this.view.setFloat32(at, v);
     return this;
   }
   writeFloat64(v: number): this {
-    this.view.setFloat64(this.ensure(8), v);
+    const at = this.ensure(8);
+    this.view.setFloat64(at, v);
     return this;
   }
   writeBytes(b: Uint8Array | readonly number[]): this {
