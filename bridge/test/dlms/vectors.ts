@@ -62,7 +62,7 @@ export function loadVectorFrames(file: string): VectorFrame[] {
       throw new Error(`${file}:${pending.line}: ${pending.bytes.length} byte(s) left over before direction change`);
     }
     const bytes: Uint8Array = pending ? concat(pending.bytes, chunk.bytes) : chunk.bytes;
-    const line = pending?.line ?? chunk.line;
+    const line: number = pending?.line ?? chunk.line;
     const { frames, rest } = split(bytes, `${file}:${line}`);
     for (const f of frames) out.push({ dir: chunk.dir, bytes: f, line });
     pending = rest.length > 0 ? { dir: chunk.dir, bytes: rest, line } : null;

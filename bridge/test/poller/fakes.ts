@@ -115,6 +115,7 @@ export interface RecordedEvent {
 }
 
 export class RecordingHooks implements PollerHooks {
+  onDiscarded?: (meter: string, reason: string) => void;
   readonly readings: Reading[] = [];
   readonly attributes: { meter: string; attrs: Record<string, string | number> }[] = [];
   readonly statuses: { meter: string; online: boolean }[] = [];

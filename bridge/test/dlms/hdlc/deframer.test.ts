@@ -94,7 +94,7 @@ describe("HdlcDeframer delimits frames by the length field", () => {
 describe("HdlcDeframer resynchronises after errors", () => {
   it("reports a bad FCS and still takes the next frame", () => {
     const bad = FCS_A1_7E.slice();
-    bad[12] ^= 0xff; // data byte
+    bad[12] = bad[12]! ^ 0xff; // data byte
     expect(feed([concat(bad, SNRM)])).toEqual(["error:bad-fcs", `frame:${toHex(SNRM)}`]);
   });
 
