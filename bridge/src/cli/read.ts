@@ -37,7 +37,8 @@ Reads COSEM objects from one meter and prints each value with its scaler and uni
   --physical N          HDLC server physical address (omit for none)
   --address-size 1|2|4  HDLC server address size in bytes (default: smallest that fits)
   --auth none|low       authentication (default none); low needs --password
-  --password X          LLS password (never printed; prefer --meter with METER_<ID>_PASSWORD)
+  --password X          LLS password, never printed (it shows in the process list: prefer DLMS_PASSWORD in the
+                        environment, or --meter with METER_<ID>_PASSWORD)
   --obis OBIS           object to read, 1.0.32.7.0.255 or 1-0:32.7.0[*255]; repeatable; CLASS/OBIS[/ATTR]
                         (e.g. 1/0.0.42.0.0.255) overrides --class/--attr for that object
   --class N             interface class of the objects (default 3, Register)
@@ -118,15 +119,21 @@ export function buildReadPlan(values: ReadValues): ReadPlan {
   const host = values.host ?? meter?.host;
   if (!host) throw new UsageError("--host is required (or --meter with an env file)");
   const port = intOption("port", values.port, 1, 65535) ?? meter?.port ?? DEFAULT_PORTS[transport];
-  const client = intOption("client", values.client, 0, 0xffff) ?? meter?.clientAddress ?? 16;
-  const server = intOption("server", values.server, 0, 0x3fff) ?? meter?.serverLogical ?? 1;
+  if (transport === "wrapper" && (values.physical !== undefined || values["address-size"] !== undefined)) {
+    throw new UsageError("--physical and --address-size apply to --transport hdlc only");
+  }
+  // HDLC: the client SAP is a one-byte address (0..127); wrapper wPorts are 16-bit.
+  const maxClient = transport === "hdlc" ? 0x7f : 0xffff;
+  const client = intOption("client", values.client, 0, maxClient) ?? meter?.clientAddress ?? 16;
+  const server =
+    intOption("server", values.server, 0, transport === "hdlc" ? 0x3fff : 0xffff) ?? meter?.serverLogical ?? 1;
   const physical = intOption("physical", values.physical, 0, 0x3fff) ?? meter?.serverPhysical;
   const sizeOption = intOption("address-size", values["address-size"], 1, 4);
   if (sizeOption === 3) throw new UsageError("--address-size must be 1, 2 or 4, got '3'");
   const addressSize = (sizeOption as 1 | 2 | 4 | undefined) ?? meter?.addressSize;
   const mechanism = choiceOption("auth", values.auth, ["none", "low"] as const) ?? meter?.auth ?? "none";
-  const password = values.password ?? meter?.password;
-  if (mechanism === "low" && !password) throw new UsageError("--auth low needs --password");
+  const password = values.password ?? meter?.password ?? process.env.DLMS_PASSWORD;
+  if (mechanism === "low" && !password) throw new UsageError("--auth low needs --password (or DLMS_PASSWORD)");
   if (mechanism === "none" && values.password !== undefined)
     throw new UsageError("--password is only used with --auth low");
   const timeoutMs = intOption("timeout", values.timeout, 1, 600_000) ?? meter?.timeoutMs ?? 5000;
@@ -143,9 +150,6 @@ export function buildReadPlan(values: ReadValues): ReadPlan {
             ...(addressSize === undefined ? {} : { size: addressSize }),
           },
         };
-  if (transport === "wrapper" && (physical !== undefined || addressSize !== undefined) && values.meter === undefined) {
-    throw new UsageError("--physical and --address-size apply to hdlc only");
-  }
   return {
     host,
     port,

@@ -4,13 +4,17 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import type { Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { CliIo } from "../../src/cli/args.js";
 import { runRead } from "../../src/cli/read.js";
 import { ReplayServer } from "../client/replay-server.js";
 
 const servers: Server[] = [];
+beforeEach(() => {
+  vi.stubEnv("DLMS_PASSWORD", undefined);
+});
 afterEach(() => {
+  vi.unstubAllEnvs();
   for (const s of servers.splice(0)) s.close();
 });
 
@@ -103,6 +107,13 @@ describe("dlms-bridge read", () => {
     expect(trace).not.toContain("Gurux");
   });
 
+  it("takes the LLS password from DLMS_PASSWORD when --password is absent", async () => {
+    vi.stubEnv("DLMS_PASSWORD", "Gurux");
+    const { port } = await serve("u9n_hdlc_low.txt");
+    const r = await read([...local(port), "--client", "17", "--auth", "low", "--obis", "1/1.1.21.25.0.255"]);
+    expect(r).toEqual({ code: 0, out: ["1.1.21.25.0.255  13"], err: [] });
+  });
+
   it("connection refused exits 1 naming host:port", async () => {
     const { port } = await serve("u9n_hdlc_none.txt");
     await new Promise<void>((resolve) => servers.pop()!.close(() => resolve()));
@@ -141,6 +152,11 @@ describe("dlms-bridge read", () => {
       "--port must be an integer from 1 to 65535, got '70000'",
     ],
     [["--host", "h", "--obis", "1.0.1.8.0.255", "--auth", "low"], "--auth low needs --password"],
+    [["--host", "h", "--obis", "1.0.1.8.0.255", "--client", "200"], "--client must be an integer from 0 to 127"],
+    [
+      ["--host", "h", "--obis", "1.0.1.8.0.255", "--transport", "wrapper", "--physical", "5"],
+      "apply to --transport hdlc only",
+    ],
     [["--host", "h", "--obis", "1.0.1.8.0.255", "--transport", "serial"], "--transport must be one of hdlc, wrapper"],
     [["--host", "h", "--obis", "1.0.1.8.0.255", "--bogus"], "Unknown option '--bogus'"],
     [["--meter", "nope", "--env", "/nonexistent/.env"], "cannot read env file '/nonexistent/.env'"],
