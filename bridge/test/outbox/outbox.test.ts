@@ -195,3 +195,73 @@ describe("reportDrops", () => {
     }
   });
 });
+
+describe("OutboxWriter when the disk is full", () => {
+  let temp: ReturnType<typeof tempDbPath>;
+  let db: Db;
+  beforeEach(() => {
+    temp = tempDbPath();
+    db = openDatabase(temp.path);
+  });
+  afterEach(async () => {
+    await db.close();
+    temp.cleanup();
+  });
+
+  function wideReading(seq: number): Reading {
+    const values = Object.fromEntries(Array.from({ length: 40 }, (_, k) => [`register_${k}`, seq + k / 10]));
+    return { meter: "m1", ts: seq, values };
+  }
+
+  function fillDisk(): void {
+    const pages = db.sqlite.pragma("page_count", { simple: true }) as number;
+    db.sqlite.pragma(`max_page_count = ${pages + 2}`);
+  }
+
+  it("keeps readings in memory and commits them, in order, once the disk has room again", async () => {
+    const outbox = new Outbox(db, { maxRows: 10_000 });
+    const retries: unknown[] = [];
+    const writer = new OutboxWriter(outbox, { retryMs: 3_600_000, onRetry: (error) => retries.push(error) });
+    fillDisk();
+    const settled: string[] = [];
+    const writes = Array.from({ length: 300 }, (_, i) =>
+      writer.write(wideReading(i)).then(
+        () => settled.push("ok"),
+        () => settled.push("rejected"),
+      ),
+    );
+    await writer.flush();
+    expect((retries[0] as { code?: string }).code).toBe("SQLITE_FULL");
+    expect(outbox.pending()).toBe(0);
+    expect(writer.waiting).toBe(300);
+    expect(settled).toEqual([]);
+
+    db.sqlite.pragma("max_page_count = 1000000");
+    await writer.flush();
+    await Promise.all(writes);
+    expect(settled.every((s) => s === "ok")).toBe(true);
+    expect(outbox.peek(1000).map((row) => JSON.parse(row.payload).ts)).toEqual([...Array(300).keys()]);
+  });
+
+  it("beyond maxWaiting rejects the oldest waiting readings with a clear error", async () => {
+    const outbox = new Outbox(db, { maxRows: 10_000 });
+    const writer = new OutboxWriter(outbox, { retryMs: 3_600_000, maxWaiting: 100 });
+    fillDisk();
+    const outcomes = Array.from({ length: 300 }, (_, i) =>
+      writer.write(wideReading(i)).then(
+        () => "ok",
+        (error: Error) => error.message,
+      ),
+    );
+    await writer.flush();
+    expect(writer.waiting).toBe(100);
+    db.sqlite.pragma("max_page_count = 1000000");
+    await writer.close();
+    const results = await Promise.all(outcomes);
+    expect(new Set(results.slice(0, 200))).toEqual(new Set(["outbox writer: 100 readings already wait for the disk"]));
+    expect(new Set(results.slice(200))).toEqual(new Set(["ok"]));
+    expect(outbox.peek(1000).map((row) => JSON.parse(row.payload).ts)).toEqual(
+      [...Array(100).keys()].map((i) => i + 200),
+    );
+  });
+});
