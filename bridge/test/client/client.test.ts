@@ -2,10 +2,16 @@
 // GET-with-list vs sequential GETs, failures that must surface at once, and secrets kept out of traces.
 import { afterEach, describe, expect, it } from "vitest";
 import { DlmsClient } from "../../src/client/client.js";
-import { ConnectionClosedError, ExceptionResponseError, TimeoutError } from "../../src/client/errors.js";
+import {
+  ConnectionClosedError,
+  ExceptionResponseError,
+  ProtocolViolationError,
+  TimeoutError,
+} from "../../src/client/errors.js";
 import { readRegisters } from "../../src/client/reads.js";
 import type { DlmsClientOptions } from "../../src/client/types.js";
-import type { Apdu, AttributeRequest } from "../../src/dlms/apdu/types.js";
+import type { Apdu, AttributeRequest, InvokeIdAndPriority } from "../../src/dlms/apdu/types.js";
+import { encodeData } from "../../src/dlms/axdr/index.js";
 import type { DlmsData } from "../../src/dlms/axdr/types.js";
 import { toHex } from "../../src/dlms/codec/hex.js";
 import { parseObis } from "../../src/dlms/cosem/obis.js";
@@ -129,6 +135,56 @@ describe("readRegisters", () => {
     expect(firstList!.map((a) => a.attributeId)).toEqual([2, 3, 2, 3, 2, 3]);
     // Second poll: values only, plus the scaler of the object that failed (nothing cached for it).
     expect(secondList!.map((a) => a.attributeId)).toEqual([2, 2, 2, 3]);
+  });
+});
+
+describe("block transfer", () => {
+  /** Serves `raw` as GET-Response-With-Datablock in blocks of `size` bytes, numbered from 1. */
+  function blockServer(raw: Uint8Array, size: number, badBlockNumber?: number) {
+    let invoke: InvokeIdAndPriority | undefined;
+    return (request: Apdu): Apdu[] | undefined => {
+      if (request.tag !== "get-request") return undefined;
+      if (request.kind !== "next") invoke = request.invoke;
+      const block = request.kind === "next" ? request.blockNumber + 1 : 1;
+      const part = raw.subarray((block - 1) * size, block * size);
+      return [
+        {
+          tag: "get-response",
+          kind: "with-datablock",
+          invoke: invoke!,
+          lastBlock: block * size >= raw.length,
+          blockNumber: block === badBlockNumber ? block + 1 : block,
+          result: { ok: true, raw: part },
+        },
+      ];
+    };
+  }
+
+  it("reassembles a GET-with-list answered in several blocks into one result per attribute", async () => {
+    // SEQUENCE OF Get-Data-Result: count, then 00 + Data or 01 + data-access-result.
+    const raw = Uint8Array.from([3, 0, ...encodeData(u16(23012)), 1, 4, 0, ...encodeData(u16(1234))]);
+    const { client, meter } = setup({ conformance: ["get", "multiple-references"], script: blockServer(raw, 4) });
+    await client.connect();
+    const results = await client.getMany([attr(VOLTAGE), attr("1.0.99.7.0.255"), attr(CURRENT)]);
+    expect(results).toEqual([
+      { ok: true, data: u16(23012) },
+      { ok: false, error: 4 },
+      { ok: true, data: u16(1234) },
+    ]);
+    expect(getRequests(meter).map((r) => (r.kind === "next" ? `next ${r.blockNumber}` : r.kind))).toEqual([
+      "with-list",
+      "next 1",
+      "next 2",
+    ]);
+  });
+
+  it("a block out of sequence is a ProtocolViolationError naming the blocks", async () => {
+    const raw = encodeData({ type: "octet-string", value: new Uint8Array(20) });
+    const { client } = setup({ script: blockServer(raw, 8, 2) });
+    await client.connect();
+    const error = await client.get(attr(VOLTAGE)).catch((e) => e);
+    expect(error).toBeInstanceOf(ProtocolViolationError);
+    expect(error.message).toContain("expected block 2, got block 3");
   });
 });
 
