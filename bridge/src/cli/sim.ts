@@ -13,6 +13,7 @@ Simulates 3-phase electricity meters speaking DLMS/COSEM over TCP (HDLC or the I
   --host H                   address to listen on (default 127.0.0.1; 0.0.0.0 in a container)
   --port P                   first port (default 4059 hdlc, 4060 wrapper); meter i listens on P+i; 0 = ephemeral
   --count N                  number of meters (default 1)
+  --wrapper-port P           with hdlc: also serve the same meters over the wrapper from port P (P+i per meter)
   --shared-port              all meters on one port, chosen by HDLC physical address (16, 17, ...) or by the
                              wrapper destination wPort (1, 2, ...)
   --auth none|low            none: public client SAP 16 only; low: also LLS on client SAPs 1 and 17
@@ -41,6 +42,7 @@ const OPTIONS = {
   host: { type: "string" },
   port: { type: "string" },
   count: { type: "string" },
+  "wrapper-port": { type: "string" },
   "shared-port": { type: "boolean" },
   auth: { type: "string" },
   password: { type: "string" },
@@ -129,6 +131,7 @@ export function buildSimOptions(values: SimValues, env: NodeJS.ProcessEnv = {}):
     host: values.host,
     port: intOption("port", values.port, 0, 65_535),
     count: intOption("count", values.count, 1, 100_000),
+    wrapperPort: intOption("wrapper-port", values["wrapper-port"], 0, 65_535),
     sharedPort: values["shared-port"] === true,
     auth,
     password: auth === "low" ? password : undefined,

@@ -20,6 +20,8 @@ export type FirstFrameTarget =
   | { transport: "wrapper"; wPort: number; clientSap: number };
 
 export interface ConnectionContext {
+  /** The data link this listener speaks (a simulator may serve the same meters over both). */
+  transport: "hdlc" | "wrapper";
   options: ResolvedOptions;
   logger: Logger;
   conformance: number;
@@ -83,7 +85,7 @@ export class MeterConnection {
   /** Looks for the first complete frame and attaches the meter it addresses. */
   private tryBind(): void {
     const bytes = Buffer.concat(this.unbound);
-    const target = this.ctx.options.transport === "hdlc" ? hdlcTarget(bytes) : wrapperTarget(bytes);
+    const target = this.ctx.transport === "hdlc" ? hdlcTarget(bytes) : wrapperTarget(bytes);
     if (!target) {
       if (this.unboundLength > MAX_UNBOUND_BYTES) {
         this.log("info", { event: "garbage", bytes: this.unboundLength }, "no DLMS frame in the first bytes: closing");
@@ -227,7 +229,7 @@ export class MeterConnection {
       return;
     }
     for (const frame of frames) {
-      this.socket.write(this.meter!.faults.frameToSend(frame));
+      this.socket.write(this.meter!.faults.frameToSend(frame, this.ctx.transport));
       this.meter!.stats.framesOut += 1;
     }
     this.answersSent += 1;

@@ -6,9 +6,7 @@ export class MeterFaults {
   private requests = 0;
   private frames = 0;
 
-  constructor(
-    private readonly options: Pick<ResolvedOptions, "silence" | "answerEvery" | "corruptFcsEvery" | "transport">,
-  ) {}
+  constructor(private readonly options: Pick<ResolvedOptions, "silence" | "answerEvery" | "corruptFcsEvery">) {}
 
   /** Whether the answer to this request goes out (false = the meter stays silent). */
   admitAnswer(): boolean {
@@ -18,13 +16,13 @@ export class MeterFaults {
   }
 
   /** The frame as sent: every corruptFcsEvery-th frame gets a wrong checksum (a copy; the input is not touched). */
-  frameToSend(frame: Uint8Array): Uint8Array {
+  frameToSend(frame: Uint8Array, transport: "hdlc" | "wrapper"): Uint8Array {
     const every = this.options.corruptFcsEvery;
     if (every === undefined) return frame;
     this.frames += 1;
     if (this.frames % every !== 0) return frame;
     const bad = frame.slice();
-    if (this.options.transport === "hdlc") {
+    if (transport === "hdlc") {
       bad[bad.length - 3]! ^= 0x5a; // first FCS byte (7E ... FCS FCS 7E): the length field stays intact
     } else {
       bad[1]! ^= 0x02; // wrapper version 0x0001 -> 0x0003: the peer's deframer must reject the header

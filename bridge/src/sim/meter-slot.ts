@@ -18,6 +18,8 @@ export interface MeterSlot {
   readonly serialNumber: string;
   /** TCP port this meter answers on (shared by all meters with sharedPort). */
   port: number;
+  /** With wrapperPort: the port serving this meter over the wrapper as well. */
+  wrapperPort?: number;
   /** HDLC lower (physical) address. */
   readonly physicalAddress: number;
   /** Wrapper destination wPort. */

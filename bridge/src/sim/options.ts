@@ -23,6 +23,11 @@ export interface SimulatorOptions extends FaultOptions {
   /** First port; meter i listens on port + i (0 = an ephemeral port for each). With sharedPort, the one port. */
   port?: number;
   count?: number;
+  /**
+   * Also serve the same meters over the wrapper (with transport hdlc): meter i on wrapperPort + i, or all on it
+   * with sharedPort. A meter busy on one transport is busy on both.
+   */
+  wrapperPort?: number;
   /** All meters on one port, told apart by the HDLC physical address / the wrapper destination wPort. */
   sharedPort?: boolean;
   /** "low" serves LLS on client SAPs 1 and 17 with `password` (the public SAP 16 stays open without auth). */
@@ -60,8 +65,12 @@ export interface SimulatorOptions extends FaultOptions {
 }
 
 export type ResolvedOptions = Required<
-  Omit<SimulatorOptions, "password" | "clients" | "dropMidFrameAfter" | "corruptFcsEvery" | "delayMs" | "answerEvery">
+  Omit<
+    SimulatorOptions,
+    "password" | "clients" | "dropMidFrameAfter" | "corruptFcsEvery" | "delayMs" | "answerEvery" | "wrapperPort"
+  >
 > & {
+  wrapperPort: number | undefined;
   clients: ReadonlyMap<number, ClientAuth>;
   delayMs: number;
   answerEvery: number;
@@ -98,6 +107,12 @@ export function resolveOptions(o: SimulatorOptions): ResolvedOptions {
   if (!o.sharedPort && port !== 0 && port + count - 1 > 65_535) {
     problems.push(`port ${port} + count ${count} runs past 65535`);
   }
+  const wrapperPort = o.wrapperPort === undefined ? undefined : int("wrapperPort", o.wrapperPort, 0, 0, 65_535);
+  if (wrapperPort !== undefined && transport !== "hdlc")
+    problems.push("wrapperPort adds the wrapper to an hdlc simulator");
+  if (wrapperPort && !o.sharedPort && wrapperPort + count - 1 > 65_535) {
+    problems.push(`wrapperPort ${wrapperPort} + count ${count} runs past 65535`);
+  }
   const obisChannel = o.obisChannel ?? 0;
   if (obisChannel !== 0 && obisChannel !== 1) problems.push(`obisChannel must be 0 or 1, got ${obisChannel}`);
   const physicalBase = int("physicalBase", o.physicalBase, 16, 0, 0x3fff);
@@ -126,6 +141,7 @@ export function resolveOptions(o: SimulatorOptions): ResolvedOptions {
     host: o.host ?? "127.0.0.1",
     port,
     count,
+    wrapperPort,
     sharedPort: o.sharedPort ?? false,
     auth,
     clients,

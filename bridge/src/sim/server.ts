@@ -15,6 +15,8 @@ export type { SimulatorOptions } from "./options.js";
 export interface RunningSimulator {
   /** Listening ports: one per meter, or a single one with sharedPort. */
   ports: number[];
+  /** With wrapperPort: the wrapper listeners serving the same meters (else empty). */
+  wrapperPorts: number[];
   meters: readonly MeterSlot[];
   /** Stops listening and drops every connection. */
   close(): Promise<void>;
@@ -38,8 +40,12 @@ export async function startSimulator(options: SimulatorOptions = {}, logger?: Lo
   const servers: Server[] = [];
   const conformance = serverConformance(o.multipleReferences);
 
-  const listen = async (port: number, resolve: ConnectionContext["resolve"]): Promise<number> => {
-    const ctx: ConnectionContext = { options: o, logger: log, conformance, resolve };
+  const listen = async (
+    transport: "hdlc" | "wrapper",
+    port: number,
+    resolve: ConnectionContext["resolve"],
+  ): Promise<number> => {
+    const ctx: ConnectionContext = { transport, options: o, logger: log, conformance, resolve };
     const server = createServer((socket) => {
       connections.add(new MeterConnection(socket, ctx, (c) => connections.delete(c)));
     });
@@ -55,21 +61,29 @@ export async function startSimulator(options: SimulatorOptions = {}, logger?: Lo
     return typeof address === "object" && address ? address.port : port;
   };
 
-  const ports: number[] = [];
-  try {
-    if (o.sharedPort) {
-      const port = await listen(o.port, (target) => sharedTarget(o, meters, target));
-      for (const m of meters) m.port = port;
-      ports.push(port);
-    } else {
-      for (const meter of meters) {
-        meter.port = await listen(o.port === 0 ? 0 : o.port + meter.index, (target) => ownTarget(o, meter, target));
-        ports.push(meter.port);
-      }
+  /** One listener for all meters (sharedPort) or one per meter from firstPort on; returns the ports. */
+  const listenAll = async (transport: "hdlc" | "wrapper", firstPort: number): Promise<number[]> => {
+    if (o.sharedPort) return [await listen(transport, firstPort, (target) => sharedTarget(o, meters, target))];
+    const ports: number[] = [];
+    for (const meter of meters) {
+      const port = firstPort === 0 ? 0 : firstPort + meter.index;
+      ports.push(await listen(transport, port, (target) => ownTarget(o, meter, target)));
     }
+    return ports;
+  };
+
+  let ports: number[];
+  let wrapperPorts: number[] = [];
+  try {
+    ports = await listenAll(o.transport, o.port);
+    if (o.wrapperPort !== undefined) wrapperPorts = await listenAll("wrapper", o.wrapperPort);
   } catch (error) {
     await closeAll(servers, connections);
     throw error;
+  }
+  for (const meter of meters) {
+    meter.port = ports[o.sharedPort ? 0 : meter.index]!;
+    if (o.wrapperPort !== undefined) meter.wrapperPort = wrapperPorts[o.sharedPort ? 0 : meter.index]!;
   }
   log.info(
     {
@@ -77,12 +91,13 @@ export async function startSimulator(options: SimulatorOptions = {}, logger?: Lo
       transport: o.transport,
       host: o.host,
       ...summarisePorts(ports),
+      ...(o.wrapperPort === undefined ? {} : { wrapper: summarisePorts(wrapperPorts) }),
       meters: meters.length,
       auth: o.auth,
     },
     "simulator listening",
   );
-  return { ports, meters, close: () => closeAll(servers, connections) };
+  return { ports, wrapperPorts, meters, close: () => closeAll(servers, connections) };
 }
 
 function createMeters(o: ResolvedOptions): MeterSlot[] {

@@ -54,6 +54,10 @@ describe("dlms-bridge sim: options", () => {
     });
   });
 
+  it("maps --wrapper-port", () => {
+    expect(buildSimOptions({ "wrapper-port": "4060" }).wrapperPort).toBe(4060);
+  });
+
   it("takes the LLS password from SIM_PASSWORD when --password is absent", () => {
     expect(buildSimOptions({ auth: "low" }, { SIM_PASSWORD: "envpass" }).password).toBe("envpass");
   });

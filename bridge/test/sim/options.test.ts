@@ -54,6 +54,13 @@ describe("simulator options", () => {
     ]);
   });
 
+  it("adds the wrapper only to an hdlc simulator", () => {
+    expect(resolveOptions({ wrapperPort: 4060 }).wrapperPort).toBe(4060);
+    expect(problems(() => resolveOptions({ transport: "wrapper", wrapperPort: 4061 }))).toEqual([
+      expect.stringContaining("wrapperPort"),
+    ]);
+  });
+
   it("makes startSimulator reject before listening", async () => {
     await expect(startSimulator({ port: 0, count: -1 })).rejects.toBeInstanceOf(SimulatorOptionsError);
   });

@@ -209,3 +209,23 @@ describe("simulator scale and re-association", () => {
     conn.socket.destroy();
   });
 });
+
+describe("simulator serving HDLC and the wrapper at once", () => {
+  it("serves the same meters on both transports, one association at a time across them", async () => {
+    const s = await start({ count: 2, wrapperPort: 0 });
+    expect(s.wrapperPorts).toHaveLength(2);
+    expect(s.meters[1]!.wrapperPort).toBe(s.wrapperPorts[1]);
+    const overWrapper = client(s.wrapperPorts[1]!, {
+      kind: "wrapper",
+      clientAddress: 16,
+      serverAddress: { logical: 1 },
+    });
+    await overWrapper.connect();
+    const serial = (await overWrapper.get(attr("0.0.96.1.0.255", 2, 1))) as { value: Uint8Array };
+    expect(new TextDecoder().decode(serial.value)).toBe("10000002");
+    // Meter 1 is busy with the wrapper client: an HDLC client gets DM, i.e. a failed connect.
+    await expect(client(s.ports[1]!).connect()).rejects.toThrow();
+    expect(s.meters[1]!.stats.busyRefusals).toBe(1);
+    await overWrapper.release();
+  });
+});
