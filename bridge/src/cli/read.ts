@@ -282,7 +282,7 @@ export function renderReading(
   const su = reading.scalerUnit;
   const value = su && raw !== undefined ? applyScaler(raw, su.scaler) : dataToJson(reading.data);
   if (json) {
-    const scaled = su && raw !== undefined ? { unit: su.unit, scaler: su.scaler } : {};
+    const scaled = su && raw !== undefined ? { unit: su.unit, scaler: su.scaler, raw: dataToJson(reading.data) } : {};
     const record = {
       obis: spec.obis,
       classId: spec.classId,

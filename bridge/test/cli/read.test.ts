@@ -42,7 +42,7 @@ describe("dlms-bridge read", () => {
     expect(r).toEqual({ code: 0, out: ["1.1.21.25.0.255  0.12 Wh"], err: [] });
   });
 
-  it("--json prints one object per OBIS with value, unit, scaler and raw type", async () => {
+  it("--json prints one object per OBIS with value, unit, scaler, raw value and type", async () => {
     const { port } = await serve("u9n_wrapper_none.txt");
     const r = await read([...local(port), "--transport", "wrapper", "--obis", "1.1.21.25.0.255", "--json"]);
     expect(r.code).toBe(0);
@@ -54,6 +54,7 @@ describe("dlms-bridge read", () => {
         value: 0.14,
         unit: "Wh",
         scaler: -2,
+        raw: 14,
         type: "long-unsigned",
       },
     ]);
