@@ -55,6 +55,7 @@ export class MqttPublisher {
   private disconnectedSince: number | undefined;
   private lastErrorMessage: string | undefined;
   private stopping = false;
+  private stopInProgress: Promise<void> | undefined;
 
   constructor(
     private readonly options: MqttPublisherOptions,
@@ -118,11 +119,17 @@ export class MqttPublisher {
    * Keeps draining for up to flushTimeoutMs while connected, publishes bridge state "offline" and disconnects.
    * Rows not acknowledged stay in the outbox for the next start.
    */
-  async stop(flushTimeoutMs = 5000): Promise<void> {
+  stop(flushTimeoutMs = 5000): Promise<void> {
+    this.stopInProgress ??= this.shutdown(flushTimeoutMs).finally(() => {
+      this.stopInProgress = undefined;
+    });
+    return this.stopInProgress;
+  }
+
+  private async shutdown(flushTimeoutMs: number): Promise<void> {
     const client = this.client;
     if (!client) return;
     this.stopping = true;
-    this.unsubscribeOutbox?.();
     const deadline = Date.now() + flushTimeoutMs;
     let drained = false;
     if (client.connected) {
@@ -130,6 +137,7 @@ export class MqttPublisher {
       const offline = client.publishAsync(BRIDGE_STATE_TOPIC, "offline", { qos: 1, retain: true });
       drained = (await withTimeout(offline, Math.max(500, deadline - Date.now()))) && drained;
     }
+    this.unsubscribeOutbox?.();
     // end(false) sends DISCONNECT (no last will) but waits for every PUBACK; force when some will never come.
     await new Promise<void>((resolve) => client.end(!drained, {}, () => resolve()));
     this.flushAcks();

@@ -174,9 +174,11 @@ describe("MqttPublisher against a real Mosquitto", () => {
     publisher.start();
     await waitFor(() => publisher.connected, "connected");
     outbox.enqueue(Array.from({ length: 50 }, (_, i) => reading("m1", i)));
-    await publisher.stop(5000);
+    const stopping = publisher.stop(5000);
+    outbox.enqueue([reading("m1", 50)]); // still arriving while the poller winds down
+    await Promise.all([stopping, publisher.stop(5000)]);
     expect(outbox.pending()).toBe(0);
-    await waitFor(() => messages.length === 50, "all readings");
+    await waitFor(() => messages.length === 51, "all readings");
 
     const late = await subscribe([BRIDGE_STATE_TOPIC]);
     await waitFor(() => late.messages.length === 1, "the retained state");
