@@ -34,6 +34,7 @@ Faults (each meter, observable by the client):
   --drop-after N             with --drop-mid-frame: answer N times normally first (default 0)
   --corrupt-fcs-every N      corrupt the FCS of every Nth frame (wrapper: the header version)
   --refuse-association       answer every AARQ with AARE rejected-permanent
+  --trailing-garbage         append two junk bytes after every GET response
 
 One association at a time per meter: a second connection to a busy meter gets DM (HDLC) or is closed (wrapper).`;
 
@@ -60,6 +61,7 @@ const OPTIONS = {
   "drop-after": { type: "string" },
   "corrupt-fcs-every": { type: "string" },
   "refuse-association": { type: "boolean" },
+  "trailing-garbage": { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -149,6 +151,7 @@ export function buildSimOptions(values: SimValues, env: NodeJS.ProcessEnv = {}):
       : undefined,
     corruptFcsEvery: intOption("corrupt-fcs-every", values["corrupt-fcs-every"], 1, 1_000_000),
     refuseAssociation: values["refuse-association"] === true,
+    trailingGarbage: values["trailing-garbage"] === true,
   };
   // Leave unset options out so the simulator's defaults (e.g. the port per transport) apply.
   return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as SimulatorOptions;

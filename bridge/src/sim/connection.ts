@@ -29,6 +29,9 @@ export interface ConnectionContext {
   resolve(target: FirstFrameTarget): MeterSlot | undefined;
 }
 
+/** What --trailing-garbage appends after a GET response (seen on real meters after a clock value). */
+const TRAILING_GARBAGE = Uint8Array.of(0x00, 0x0d);
+
 /** Bytes buffered while looking for the first valid frame; beyond this the peer is not speaking DLMS. */
 const MAX_UNBOUND_BYTES = 4096;
 
@@ -84,7 +87,7 @@ export class MeterConnection {
 
   /** Looks for the first complete frame and attaches the meter it addresses. */
   private tryBind(): void {
-    const bytes = Buffer.concat(this.unbound);
+    const bytes = new Uint8Array(Buffer.concat(this.unbound));
     const target = this.ctx.transport === "hdlc" ? hdlcTarget(bytes) : wrapperTarget(bytes);
     if (!target) {
       if (this.unboundLength > MAX_UNBOUND_BYTES) {
@@ -202,7 +205,9 @@ export class MeterConnection {
     }
     if (!response) return;
     try {
-      this.link!.sendApdu(encodeApdu(response));
+      const apdu = encodeApdu(response);
+      const junk = this.ctx.options.trailingGarbage && response.tag === "get-response";
+      this.link!.sendApdu(junk ? Buffer.concat([apdu, TRAILING_GARBAGE]) : apdu);
     } catch (error) {
       this.log("warn", { event: "send-failed", reason: (error as Error).message }, "could not send the answer");
     }

@@ -15,6 +15,8 @@ export interface FaultOptions {
   corruptFcsEvery?: number;
   /** Answer every AARQ with AARE rejected-permanent. */
   refuseAssociation?: boolean;
+  /** Append two junk bytes after every GET response APDU, as some meters do. */
+  trailingGarbage?: boolean;
 }
 
 export interface SimulatorOptions extends FaultOptions {
@@ -167,6 +169,7 @@ export function resolveOptions(o: SimulatorOptions): ResolvedOptions {
     dropMidFrameAfter: optionalInt("dropMidFrameAfter", o.dropMidFrameAfter, 0, 1_000_000),
     corruptFcsEvery: optionalInt("corruptFcsEvery", o.corruptFcsEvery, 1, 1_000_000),
     refuseAssociation: o.refuseAssociation ?? false,
+    trailingGarbage: o.trailingGarbage ?? false,
   };
   if (resolved.voltageScaler !== -1 && resolved.voltageScaler !== -2) problems.push("voltageScaler must be -1 or -2");
   if (problems.length > 0) throw new SimulatorOptionsError(problems);

@@ -38,6 +38,7 @@ describe("dlms-bridge sim: options", () => {
       "corrupt-fcs-every": "4",
       "unknown-object-denied": true,
       "silent-before-association": true,
+      "trailing-garbage": true,
     });
     expect(options).toMatchObject({
       transport: "wrapper",
@@ -51,6 +52,7 @@ describe("dlms-bridge sim: options", () => {
       corruptFcsEvery: 4,
       unknownObject: "read-write-denied",
       beforeAssociation: "silence",
+      trailingGarbage: true,
     });
   });
 

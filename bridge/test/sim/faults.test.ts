@@ -125,6 +125,16 @@ describe("fault injection, seen from the client", () => {
     await expect(c.get(voltage)).rejects.toBeInstanceOf(ConnectionClosedError);
   });
 
+  it("appends junk after GET responses: the client still reads the value and reports the junk", async () => {
+    const s = await start({ trailingGarbage: true });
+    const discarded: string[] = [];
+    const c = client(s.ports[0]!, undefined, undefined, { onDiscarded: (e) => discarded.push(e.message) });
+    await c.connect();
+    expect((await c.get(voltage)).type).toBe("long-unsigned");
+    expect(discarded.some((m) => m.includes("2 trailing byte(s)"))).toBe(true);
+    await c.release();
+  });
+
   it("refuses the association with AARE rejected-permanent", async () => {
     const s = await start({ refuseAssociation: true });
     const error = await client(s.ports[0]!)
