@@ -75,7 +75,7 @@ const OPTIONS = {
   help: { type: "boolean", short: "h", default: false },
 } as const;
 
-type ReadValues = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: false }>>["values"];
+export type ReadValues = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: false }>>["values"];
 
 /** Everything `read` needs, resolved from flags (and --meter). */
 export interface ReadPlan {
