@@ -63,18 +63,20 @@ function waitForExit(child: ChildProcess): Promise<void> {
 
 export async function startMosquitto(options: MosquittoOptions = {}): Promise<MosquittoHandle> {
   const dir = await mkdtemp(join(tmpdir(), "mosquitto-"));
-  const port = await freePort();
   const configPath = join(dir, "mosquitto.conf");
-  const config = [
-    `listener ${port} 127.0.0.1`,
-    "allow_anonymous true",
-    "persistence false",
-    "log_dest stderr",
-    "log_type error",
-    "log_type warning",
-    options.extraConfig ?? "",
-  ].join("\n");
-  await writeFile(configPath, `${config}\n`);
+  let port = 0;
+  const writeConfig = async () => {
+    const config = [
+      `listener ${port} 127.0.0.1`,
+      "allow_anonymous true",
+      "persistence false",
+      "log_dest stderr",
+      "log_type error",
+      "log_type warning",
+      options.extraConfig ?? "",
+    ].join("\n");
+    await writeFile(configPath, `${config}\n`);
+  };
 
   let child: ChildProcess | undefined;
   let stderr = "";
@@ -107,10 +109,26 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
     if (!proc) return;
     const exited = waitForExit(proc);
     proc.kill("SIGTERM");
+    const forceKill = setTimeout(() => proc.kill("SIGKILL"), 5000);
     await exited;
+    clearTimeout(forceKill);
   }
 
-  await launch();
+  // The free port may be taken between probing and binding (tests run in parallel): try another one.
+  for (let attempt = 1; ; attempt++) {
+    port = await freePort();
+    await writeConfig();
+    try {
+      await launch();
+      break;
+    } catch (error) {
+      await kill();
+      if (attempt >= 3 || !/in use/i.test(stderr)) {
+        await rm(dir, { recursive: true, force: true });
+        throw error;
+      }
+    }
+  }
   return {
     port,
     url: `mqtt://127.0.0.1:${port}`,
