@@ -19,6 +19,8 @@ Simulates 3-phase electricity meters speaking DLMS/COSEM over TCP (HDLC or the I
   --auth none|low            none: public client SAP 16 only; low: also LLS on client SAPs 1 and 17
   --password X               LLS password (or env SIM_PASSWORD, which keeps it out of the process list)
   --inactivity-timeout S     seconds without a frame before a meter drops the connection (default 120)
+  --hold-after-close         a client that drops TCP without DISC leaves the meter busy until the inactivity
+                             timeout or a DISC (as behind a TCP/serial converter)
   --no-multiple-references   refuse GET-with-list (negotiated conformance without multiple-references)
   --obis-channel 0|1         B group of the electricity objects: 0 = 1-0:32.7.0, 1 = Microstar-style 1-1:32.7.0
   --unknown-object-denied    answer missing objects read-write-denied (3) instead of object-undefined (4)
@@ -49,6 +51,7 @@ const OPTIONS = {
   password: { type: "string" },
   "inactivity-timeout": { type: "string" },
   "no-multiple-references": { type: "boolean" },
+  "hold-after-close": { type: "boolean" },
   "obis-channel": { type: "string" },
   "unknown-object-denied": { type: "boolean" },
   "silent-before-association": { type: "boolean" },
@@ -139,6 +142,7 @@ export function buildSimOptions(values: SimValues, env: NodeJS.ProcessEnv = {}):
     password: auth === "low" ? password : undefined,
     inactivityTimeoutSeconds: intOption("inactivity-timeout", values["inactivity-timeout"], 1, 86_400),
     multipleReferences: values["no-multiple-references"] !== true,
+    holdAfterClose: values["hold-after-close"] === true,
     obisChannel: channel,
     unknownObject: values["unknown-object-denied"] ? "read-write-denied" : "object-undefined",
     beforeAssociation: values["silent-before-association"] ? "silence" : "exception",

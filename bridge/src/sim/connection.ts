@@ -11,12 +11,12 @@ import { ServerAssociation } from "../dlms/server/association.js";
 import { WrapperDeframer } from "../dlms/wrapper/header.js";
 import { WrapperLink } from "../dlms/wrapper/link.js";
 import type { Logger } from "../log.js";
-import type { MeterSlot } from "./meter-slot.js";
+import { type MeterSlot, StaleLink } from "./meter-slot.js";
 import type { ResolvedOptions } from "./options.js";
 
 /** The address a connection's first frame carries: HDLC server address or wrapper destination wPort. */
 export type FirstFrameTarget =
-  | { transport: "hdlc"; logical: number; physical?: number; clientSap: number; dmFrame: Uint8Array }
+  | { transport: "hdlc"; logical: number; physical?: number; clientSap: number; dmFrame: Uint8Array; disc: boolean }
   | { transport: "wrapper"; wPort: number; clientSap: number };
 
 export interface ConnectionContext {
@@ -45,6 +45,8 @@ export class MeterConnection {
   private answersSent = 0;
   private readonly inactivity: NodeJS.Timeout;
   private closed = false;
+  private timedOut = false;
+  private lastActivity = performance.now();
   private readonly remote: string;
   private markClosed: () => void = () => {};
   /** Settles once the socket has closed and the close was logged. */
@@ -75,6 +77,7 @@ export class MeterConnection {
   private onData(chunk: Uint8Array): void {
     if (this.closed) return;
     this.inactivity.refresh();
+    this.lastActivity = performance.now();
     if (this.link) {
       this.link.receiveData(chunk);
       this.pump();
@@ -107,6 +110,9 @@ export class MeterConnection {
         "frame for no meter here: ignored",
       );
       return;
+    }
+    if (meter.busyWith instanceof StaleLink && target.transport === "hdlc" && target.disc) {
+      meter.busyWith.release(); // DISC frees a meter left associated by a vanished client
     }
     if (meter.busyWith && meter.busyWith !== this) {
       this.refuseBusy(meter, target);
@@ -240,7 +246,14 @@ export class MeterConnection {
     this.answersSent += 1;
   }
 
+  /** Whether the client went away with the link (HDLC) or the association (wrapper) still up. */
+  private leftAssociated(): boolean {
+    if (this.timedOut || !this.link) return false;
+    return this.link.kind === "hdlc" ? this.link.isConnected : (this.association?.isAssociated ?? false);
+  }
+
   private timeOut(): void {
+    this.timedOut = true;
     this.log(
       "info",
       { event: "inactivity-timeout", seconds: this.ctx.options.inactivityTimeoutSeconds },
@@ -254,7 +267,14 @@ export class MeterConnection {
   private onSocketClosed(): void {
     this.closed = true;
     clearTimeout(this.inactivity);
-    if (this.meter?.busyWith === this) this.meter.busyWith = undefined;
+    if (this.meter?.busyWith === this) {
+      const timeoutMs = this.ctx.options.inactivityTimeoutSeconds * 1000;
+      if (this.ctx.options.holdAfterClose && this.leftAssociated()) {
+        new StaleLink(this.meter, timeoutMs - (performance.now() - this.lastActivity));
+      } else {
+        this.meter.busyWith = undefined;
+      }
+    }
     this.log(
       "info",
       { event: "connection-closed", stats: this.meter ? { ...this.meter.stats } : undefined },
@@ -274,7 +294,13 @@ function hdlcTarget(bytes: Uint8Array): FirstFrameTarget | undefined {
   if (!found) return undefined;
   const { frame } = found;
   const dmFrame = encodeFrame({ dest: frame.src, src: frame.dest, control: uControl("DM", true) });
-  const target: FirstFrameTarget = { transport: "hdlc", logical: found.logical, clientSap: found.client, dmFrame };
+  const target: FirstFrameTarget = {
+    transport: "hdlc",
+    logical: found.logical,
+    clientSap: found.client,
+    dmFrame,
+    disc: frame.type === "DISC",
+  };
   if (found.physical !== undefined) target.physical = found.physical;
   return target;
 }

@@ -27,8 +27,30 @@ export interface MeterSlot {
   readonly model: SimulatedMeter;
   readonly faults: MeterFaults;
   readonly stats: MeterStats;
-  /** The connection holding the meter; a meter serves one connection at a time. */
-  busyWith: unknown;
+  /** The connection holding the meter (one at a time), or the link a vanished client left up (holdAfterClose). */
+  busyWith: object | undefined;
+}
+
+/**
+ * A link left up by a client that closed TCP without DISC/RLRQ, as a meter behind a TCP/serial converter never
+ * sees the TCP close: it keeps the meter busy until the inactivity timeout, or until a DISC arrives.
+ */
+export class StaleLink {
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly meter: MeterSlot,
+    remainingMs: number,
+  ) {
+    meter.busyWith = this;
+    this.timer = setTimeout(() => this.release(), Math.max(0, remainingMs));
+    this.timer.unref(); // must not keep a stopping simulator alive
+  }
+
+  release(): void {
+    clearTimeout(this.timer);
+    if (this.meter.busyWith === this) this.meter.busyWith = undefined;
+  }
 }
 
 export function emptyStats(): MeterStats {

@@ -40,6 +40,11 @@ export interface SimulatorOptions extends FaultOptions {
   clients?: ReadonlyMap<number, ClientAuth>;
   /** Seconds without a frame before the meter drops the association and the connection. Default 120. */
   inactivityTimeoutSeconds?: number;
+  /**
+   * A client that closes TCP without DISC leaves the meter busy until the inactivity timeout or a DISC, like a
+   * meter behind a TCP/serial converter. Default false: closing TCP frees the meter.
+   */
+  holdAfterClose?: boolean;
   multipleReferences?: boolean;
   obisChannel?: 0 | 1;
   /** HDLC server (upper) address, also the wrapper wPort of a meter on its own port. Default 1. */
@@ -148,6 +153,7 @@ export function resolveOptions(o: SimulatorOptions): ResolvedOptions {
     auth,
     clients,
     inactivityTimeoutSeconds: int("inactivityTimeoutSeconds", o.inactivityTimeoutSeconds, 120, 1, 86_400),
+    holdAfterClose: o.holdAfterClose ?? false,
     multipleReferences: o.multipleReferences ?? true,
     obisChannel,
     serverLogical: int("serverLogical", o.serverLogical, 1, 0, 0x3fff),

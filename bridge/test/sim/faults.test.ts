@@ -170,6 +170,26 @@ describe("one association at a time, and the inactivity timeout", () => {
     await second.release();
   });
 
+  it("with holdAfterClose, keeps a meter busy after its client vanished, until a DISC or the inactivity timeout", async () => {
+    const s = await start({ holdAfterClose: true, inactivityTimeoutSeconds: 1 });
+    const vanished = client(s.ports[0]!);
+    await vanished.connect();
+    vanished.close(); // TCP closed without RLRQ/DISC
+    await sleep(50);
+    await expect(client(s.ports[0]!).connect()).rejects.toThrow();
+    const polite = client(s.ports[0]!, undefined, undefined, { discFirst: true });
+    await polite.connect(); // its DISC frees the meter
+    await polite.release();
+
+    const vanishedAgain = client(s.ports[0]!);
+    await vanishedAgain.connect();
+    vanishedAgain.close();
+    await sleep(1200); // the inactivity timeout frees it without a DISC
+    const later = client(s.ports[0]!);
+    await later.connect();
+    await later.release();
+  });
+
   it("drops an idle connection after the inactivity timeout", async () => {
     const s = await start({ inactivityTimeoutSeconds: 1 });
     const { conn } = await sendSnrm(s.ports[0]!);
