@@ -422,6 +422,8 @@ export class DlmsClient implements DlmsClientApi {
     if (this.waiter.offer({ type: "apdu", apdu })) return;
     this.staleCount++;
     this.options.onDiscarded?.(staleReplyError(apdu, this.waiter.waitingFor));
+    // The stale reply ended the meter's turn (HDLC F bit): poll so the reply we wait for is sent (flushed by caller).
+    if (this.waiter.waitingFor) this.link?.poll?.();
   }
 
   private onTransportClosed(error?: Error): void {

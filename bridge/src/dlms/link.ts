@@ -40,4 +40,9 @@ export interface DataLink {
   /** Frames to write, each element one complete frame (so a trace can print it). Empties the queue. */
   takeOutgoing(): Uint8Array[];
   readonly isConnected: boolean;
+  /**
+   * Client, optional: give the peer the turn again (HDLC: RR with P; SNRM/DISC resent while connecting/
+   * disconnecting). Needed after a stale reply used up the meter's turn, since an HDLC server only speaks when polled.
+   */
+  poll?(): void;
 }

@@ -217,30 +217,33 @@ describe("getMany fallback", () => {
 });
 
 describe("request matching and failures", () => {
-  it("discards and counts a reply with a stale invoke id, then accepts the right one", async () => {
-    const discarded: string[] = [];
-    // Wrapper: a meter may send two PDUs in a row (HDLC NRM would hold the second until polled).
-    const { client } = setup(
-      {
-        kind: "wrapper",
-        script: (request, meter) => {
-          if (request.tag !== "get-request" || request.kind !== "normal") return undefined;
-          const stale = { ...request.invoke, invokeId: (request.invoke.invokeId + 15) % 16 };
-          return [
-            { tag: "get-response", kind: "normal", invoke: stale, result: { ok: true, data: u16(1) } },
-            { tag: "get-response", kind: "normal", invoke: request.invoke, result: meter.answer(request.attribute) },
-          ];
+  // HDLC: the stale reply carries the F bit, so the meter holds the right reply until the client polls (RR+P).
+  it.each(["wrapper", "hdlc"] as const)(
+    "%s: discards and counts a reply with a stale invoke id, then accepts the right one",
+    async (kind) => {
+      const discarded: string[] = [];
+      const { client } = setup(
+        {
+          kind,
+          script: (request, meter) => {
+            if (request.tag !== "get-request" || request.kind !== "normal") return undefined;
+            const stale = { ...request.invoke, invokeId: (request.invoke.invokeId + 15) % 16 };
+            return [
+              { tag: "get-response", kind: "normal", invoke: stale, result: { ok: true, data: u16(1) } },
+              { tag: "get-response", kind: "normal", invoke: request.invoke, result: meter.answer(request.attribute) },
+            ];
+          },
         },
-      },
-      { onDiscarded: (e) => discarded.push(e.message) },
-    );
-    await client.connect();
-    await expect(client.get(attr(VOLTAGE))).resolves.toEqual(u16(23012));
-    expect(client.discardedResponses).toBe(1);
-    expect(discarded).toEqual([
-      expect.stringMatching(/get-response invoke id \d+ .*while waiting for GET 1\.0\.32\.7\.0\.255/),
-    ]);
-  });
+        { onDiscarded: (e) => discarded.push(e.message) },
+      );
+      await client.connect();
+      await expect(client.get(attr(VOLTAGE))).resolves.toEqual(u16(23012));
+      expect(client.discardedResponses).toBe(1);
+      expect(discarded).toEqual([
+        expect.stringMatching(/get-response invoke id \d+ .*while waiting for GET 1\.0\.32\.7\.0\.255/),
+      ]);
+    },
+  );
 
   it("cycles invoke ids so consecutive requests carry different ids", async () => {
     const { client, meter } = setup({ conformance: ["get"] });
