@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { createLogger } from "../../src/log.js";
 import { createMetrics } from "../../src/metrics/registry.js";
 import type { Reading } from "../../src/model.js";
-import { Outbox } from "../../src/outbox/outbox.js";
+import { Outbox, reportDrops } from "../../src/outbox/outbox.js";
 import { MqttPublisher } from "../../src/publish/mqtt-publisher.js";
 import { BRIDGE_STATE_TOPIC, statusPayload, statusTopic } from "../../src/publish/payloads.js";
 import { type Db, openDatabase } from "../../src/store/db.js";
@@ -132,6 +132,28 @@ describe("MqttPublisher against a real Mosquitto", () => {
     await waitFor(() => sub.messages.length === 10, "the 10 stored readings");
     expect(telemetryOf(sub.messages, "m1")).toEqual([...Array(10).keys()]);
     await waitFor(() => outbox.pending() === 0, "outbox to empty after PUBACKs");
+  });
+
+  it("when the outage outlasts the bound, keeps and later delivers the newest readings and counts the dropped", async () => {
+    const counted = createMetrics({ defaultMetrics: false });
+    outbox = new Outbox(db, { maxRows: 10, onDropped: reportDrops(counted, createLogger("silent"), 10) });
+    publisher = new MqttPublisher(
+      { url: proxy.url, clientId: "bounded", reconnectPeriodMs: 100 },
+      outbox,
+      counted,
+      createLogger("silent"),
+    );
+    const sub = await subscribe(["dlms/+/telemetry"]);
+    proxy.block();
+    publisher.start();
+    for (let seq = 0; seq < 15; seq++) outbox.enqueue([reading("m1", seq)]);
+    expect(outbox.pending()).toBe(10);
+    expect(await counted.registry.getSingleMetricAsString("dlms_bridge_outbox_dropped_total")).toMatch(/ 5$/m);
+
+    proxy.unblock();
+    await waitFor(() => sub.messages.length >= 10 && outbox.pending() === 0, "the 10 newest readings");
+    const seqs = telemetryOf(sub.messages, "m1");
+    expect(seqs.filter((seq, i) => seqs.indexOf(seq) === i)).toEqual([...Array(10).keys()].map((i) => i + 5));
   });
 
   it("announces online (retained), and the broker sends the last will 'offline' when the connection dies", async () => {
