@@ -37,6 +37,7 @@ Faults (each meter, observable by the client):
   --corrupt-fcs-every N      corrupt the FCS of every Nth frame (wrapper: the header version)
   --refuse-association       answer every AARQ with AARE rejected-permanent
   --trailing-garbage         append two junk bytes after every GET response
+  --ignore-release           never answer RLRQ (clients must fall back to DISC)
 
 One association at a time per meter: a second connection to a busy meter gets DM (HDLC) or is closed (wrapper).`;
 
@@ -65,6 +66,7 @@ const OPTIONS = {
   "corrupt-fcs-every": { type: "string" },
   "refuse-association": { type: "boolean" },
   "trailing-garbage": { type: "boolean" },
+  "ignore-release": { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -156,6 +158,7 @@ export function buildSimOptions(values: SimValues, env: NodeJS.ProcessEnv = {}):
     corruptFcsEvery: intOption("corrupt-fcs-every", values["corrupt-fcs-every"], 1, 1_000_000),
     refuseAssociation: values["refuse-association"] === true,
     trailingGarbage: values["trailing-garbage"] === true,
+    ignoreRelease: values["ignore-release"] === true,
   };
   // Leave unset options out so the simulator's defaults (e.g. the port per transport) apply.
   return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as SimulatorOptions;

@@ -157,6 +157,7 @@ export class MeterConnection {
       serverSap: o.serverLogical,
       unknownObject: o.unknownObject,
       beforeAssociation: o.beforeAssociation,
+      releaseSupported: !o.ignoreRelease,
       refuseAssociation: o.refuseAssociation,
     });
     this.log("debug", { event: "meter-selected", target: describeTarget(target) }, "connection bound to meter");

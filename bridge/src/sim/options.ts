@@ -15,6 +15,8 @@ export interface FaultOptions {
   corruptFcsEvery?: number;
   /** Answer every AARQ with AARE rejected-permanent. */
   refuseAssociation?: boolean;
+  /** Ignore RLRQ (no RLRE): the client must fall back to DISC, as with meters that lack release. */
+  ignoreRelease?: boolean;
   /** Append two junk bytes after every GET response APDU, as some meters do. */
   trailingGarbage?: boolean;
 }
@@ -176,6 +178,7 @@ export function resolveOptions(o: SimulatorOptions): ResolvedOptions {
     corruptFcsEvery: optionalInt("corruptFcsEvery", o.corruptFcsEvery, 1, 1_000_000),
     refuseAssociation: o.refuseAssociation ?? false,
     trailingGarbage: o.trailingGarbage ?? false,
+    ignoreRelease: o.ignoreRelease ?? false,
   };
   if (resolved.voltageScaler !== -1 && resolved.voltageScaler !== -2) problems.push("voltageScaler must be -1 or -2");
   if (problems.length > 0) throw new SimulatorOptionsError(problems);

@@ -135,6 +135,18 @@ describe("fault injection, seen from the client", () => {
     await c.release();
   });
 
+  it("ignores RLRQ: the client's release still ends with DISC and frees the meter", async () => {
+    const s = await start({ ignoreRelease: true });
+    const c = client(s.ports[0]!);
+    await c.connect();
+    await c.release(); // RLRQ times out, DISC/UA ends the link
+    await sleep(50);
+    expect(s.meters[0]!.busyWith).toBeUndefined();
+    const next = client(s.ports[0]!);
+    await next.connect();
+    next.close();
+  });
+
   it("refuses the association with AARE rejected-permanent", async () => {
     const s = await start({ refuseAssociation: true });
     const error = await client(s.ports[0]!)

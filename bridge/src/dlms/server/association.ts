@@ -42,6 +42,8 @@ export interface ServerAssociationOptions {
   beforeAssociation?: "exception" | "silence";
   /** Refuse every AARQ with AARE rejected-permanent (fault injection: a meter that will not associate). */
   refuseAssociation?: boolean;
+  /** false: ignore RLRQ (no RLRE, association kept), as meters that only end an association on DISC. Default true. */
+  releaseSupported?: boolean;
 }
 
 /** What one request did to the association; the simulator logs these (never the password). */
@@ -86,7 +88,7 @@ export class ServerAssociation {
       case "aarq":
         return this.associate(request, clientSap);
       case "rlrq":
-        return this.release(clientSap);
+        return this.options.releaseSupported === false ? null : this.release(clientSap);
       case "get-request":
         if (!this.context)
           return this.options.beforeAssociation === "silence" ? null : notAllowed("operation-not-possible");

@@ -317,6 +317,12 @@ describe("ServerAssociation: release", () => {
     expect(s.takeEvents().map((e) => e.type)).toEqual(["associated", "released"]);
   });
 
+  it("ignores RLRQ when release is not supported, keeping the association", () => {
+    const s = associated(server({ releaseSupported: false }));
+    expect(s.handle({ tag: "rlrq", reason: 0 }, 16)).toBeNull();
+    expect(s.isAssociated).toBe(true);
+  });
+
   it("forgets the association on reset (link lost)", () => {
     const s = associated();
     s.reset();
