@@ -137,7 +137,7 @@ describe("fault injection, seen from the client", () => {
 
   it("ignores RLRQ: the client's release still ends with DISC and frees the meter", async () => {
     const s = await start({ ignoreRelease: true });
-    const c = client(s.ports[0]!);
+    const c = client(s.ports[0]!, undefined, undefined, { timeoutMs: 400 });
     await c.connect();
     await c.release(); // RLRQ times out, DISC/UA ends the link
     await sleep(50);
