@@ -22,6 +22,7 @@ Simulates 3-phase electricity meters speaking DLMS/COSEM over TCP (HDLC or the I
   --hold-after-close         a client that drops TCP without DISC leaves the meter busy until the inactivity
                              timeout or a DISC (as behind a TCP/serial converter)
   --no-multiple-references   refuse GET-with-list (negotiated conformance without multiple-references)
+  --multiple-references-lls-only  grant GET-with-list to LLS clients only, not to the public client
   --obis-channel 0|1         B group of the electricity objects: 0 = 1-0:32.7.0, 1 = Microstar-style 1-1:32.7.0
   --unknown-object-denied    answer missing objects read-write-denied (3) instead of object-undefined (4)
   --silent-before-association  ignore a GET sent before the AARQ (default: an ExceptionResponse)
@@ -52,6 +53,7 @@ const OPTIONS = {
   password: { type: "string" },
   "inactivity-timeout": { type: "string" },
   "no-multiple-references": { type: "boolean" },
+  "multiple-references-lls-only": { type: "boolean" },
   "hold-after-close": { type: "boolean" },
   "obis-channel": { type: "string" },
   "unknown-object-denied": { type: "boolean" },
@@ -143,7 +145,7 @@ export function buildSimOptions(values: SimValues, env: NodeJS.ProcessEnv = {}):
     auth,
     password: auth === "low" ? password : undefined,
     inactivityTimeoutSeconds: intOption("inactivity-timeout", values["inactivity-timeout"], 1, 86_400),
-    multipleReferences: values["no-multiple-references"] !== true,
+    multipleReferences: multipleReferences(values),
     holdAfterClose: values["hold-after-close"] === true,
     obisChannel: channel,
     unknownObject: values["unknown-object-denied"] ? "read-write-denied" : "object-undefined",
@@ -165,6 +167,14 @@ export function buildSimOptions(values: SimValues, env: NodeJS.ProcessEnv = {}):
 }
 
 /** Resolves with what stopped us: SIGINT, SIGTERM or the hook's abort. cancel() removes the handlers. */
+function multipleReferences(values: SimValues): boolean | "authenticated-only" {
+  if (values["no-multiple-references"] && values["multiple-references-lls-only"]) {
+    throw new UsageError("--no-multiple-references and --multiple-references-lls-only exclude each other");
+  }
+  if (values["multiple-references-lls-only"]) return "authenticated-only";
+  return values["no-multiple-references"] !== true;
+}
+
 function waitForStop(stop?: AbortSignal): { reason: Promise<string>; cancel(): void } {
   let finish: (reason: string) => void = () => {};
   const reason = new Promise<string>((resolve) => {

@@ -24,7 +24,7 @@ export interface ConnectionContext {
   transport: "hdlc" | "wrapper";
   options: ResolvedOptions;
   logger: Logger;
-  conformance: number;
+  conformance: (clientSap: number) => number;
   /** The meter this target addresses on this listener, or undefined (the frame is ignored, like a real bus). */
   resolve(target: FirstFrameTarget): MeterSlot | undefined;
 }

@@ -47,7 +47,8 @@ export interface SimulatorOptions extends FaultOptions {
    * meter behind a TCP/serial converter. Default false: closing TCP frees the meter.
    */
   holdAfterClose?: boolean;
-  multipleReferences?: boolean;
+  /** GET-with-list for every client (true, default), none (false), or only authenticated (LLS) clients. */
+  multipleReferences?: boolean | "authenticated-only";
   obisChannel?: 0 | 1;
   /** HDLC server (upper) address, also the wrapper wPort of a meter on its own port. Default 1. */
   serverLogical?: number;
@@ -122,6 +123,10 @@ export function resolveOptions(o: SimulatorOptions): ResolvedOptions {
   if (wrapperPort && !o.sharedPort && wrapperPort + count - 1 > 65_535) {
     problems.push(`wrapperPort ${wrapperPort} + count ${count} runs past 65535`);
   }
+  const multipleReferences = o.multipleReferences ?? true;
+  if (![true, false, "authenticated-only"].includes(multipleReferences)) {
+    problems.push(`multipleReferences must be true, false or "authenticated-only", got ${multipleReferences}`);
+  }
   const obisChannel = o.obisChannel ?? 0;
   if (obisChannel !== 0 && obisChannel !== 1) problems.push(`obisChannel must be 0 or 1, got ${obisChannel}`);
   const physicalBase = int("physicalBase", o.physicalBase, 16, 0, 0x3fff);
@@ -156,7 +161,7 @@ export function resolveOptions(o: SimulatorOptions): ResolvedOptions {
     clients,
     inactivityTimeoutSeconds: int("inactivityTimeoutSeconds", o.inactivityTimeoutSeconds, 120, 1, 86_400),
     holdAfterClose: o.holdAfterClose ?? false,
-    multipleReferences: o.multipleReferences ?? true,
+    multipleReferences,
     obisChannel,
     serverLogical: int("serverLogical", o.serverLogical, 1, 0, 0x3fff),
     physicalBase,

@@ -32,13 +32,21 @@ export function serverConformance(multipleReferences: boolean): number {
   ]);
 }
 
+/** The meters' conformance for a client SAP: multiple references for all, none, or authenticated clients only. */
+function conformanceBySap(o: ResolvedOptions): (clientSap: number) => number {
+  const full = serverConformance(true);
+  const reduced = serverConformance(false);
+  if (o.multipleReferences !== "authenticated-only") return () => (o.multipleReferences ? full : reduced);
+  return (sap) => (o.clients.get(sap)?.mechanism === "low" ? full : reduced);
+}
+
 export async function startSimulator(options: SimulatorOptions = {}, logger?: Logger): Promise<RunningSimulator> {
   const o = resolveOptions(options);
   const log = logger ?? createLogger("silent");
   const meters = createMeters(o);
   const connections = new Set<MeterConnection>();
   const servers: Server[] = [];
-  const conformance = serverConformance(o.multipleReferences);
+  const conformance = conformanceBySap(o);
 
   const listen = async (
     transport: "hdlc" | "wrapper",

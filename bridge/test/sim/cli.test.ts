@@ -56,6 +56,10 @@ describe("dlms-bridge sim: options", () => {
     });
   });
 
+  it("maps --multiple-references-lls-only", () => {
+    expect(buildSimOptions({ "multiple-references-lls-only": true }).multipleReferences).toBe("authenticated-only");
+  });
+
   it("maps --wrapper-port", () => {
     expect(buildSimOptions({ "wrapper-port": "4060" }).wrapperPort).toBe(4060);
   });
@@ -70,6 +74,7 @@ describe("dlms-bridge sim: options", () => {
     [["--transport", "serial"], "--transport must be one of hdlc, wrapper"],
     [["--obis-channel", "2"], "--obis-channel"],
     [["--drop-after", "2"], "--drop-after goes with --drop-mid-frame"],
+    [["--no-multiple-references", "--multiple-references-lls-only"], "exclude each other"],
     [["--bogus"], "Unknown option '--bogus'"],
   ])("rejects %j naming the culprit, exit 2", async (argv, message) => {
     const { io, err } = collectingIo();

@@ -91,6 +91,16 @@ describe("simulator over TCP with DlmsClient", () => {
     }
   });
 
+  it("grants GET-with-list to the LLS client only with multipleReferences authenticated-only", async () => {
+    const s = await start({ count: 2, multipleReferences: "authenticated-only", auth: "low", password: "pw" });
+    const publicClient = client(s.ports[0]!);
+    expect((await publicClient.connect()).multipleReferences).toBe(false);
+    const llsLink = { kind: "hdlc", clientAddress: 1, serverAddress: { logical: 1 } } as const;
+    const lls = client(s.ports[1]!, llsLink, { mechanism: "low", password: "pw" });
+    expect((await lls.connect()).multipleReferences).toBe(true);
+    await Promise.all([publicClient.release(), lls.release()]);
+  });
+
   it("accepts LLS with the password on SAP 1 and rejects a wrong one (authentication-failure)", async () => {
     const s = await start({ auth: "low", password: "S3cret!" });
     const link = { kind: "hdlc", clientAddress: 1, serverAddress: { logical: 1 } } as const;

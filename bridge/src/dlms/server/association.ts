@@ -30,8 +30,11 @@ export interface ServerAssociationOptions {
   objects: CosemObjectModel;
   /** Authentication per client SAP (e.g. 16 public: none, 1 management: low). SAPs absent here are refused. */
   auth: ReadonlyMap<number, ClientAuth>;
-  /** Conformance the server supports; the negotiated one is proposed AND supported. */
-  conformance: number;
+  /**
+   * Conformance the server supports, or per client SAP (meters often grant the public client less than an
+   * authenticated one); the negotiated conformance is proposed AND supported.
+   */
+  conformance: number | ((clientSap: number) => number);
   /** Server max receive PDU size announced in the InitiateResponse. */
   maxPduSize: number;
   /** Our logical SAP, reported by the association object's associated_partners_id. Default 1. */
@@ -110,9 +113,10 @@ export class ServerAssociation {
       this.events.push({ type: "rejected", clientSap, diagnostic: "no-reason-given" });
       return refusingAare(aarq);
     }
+    const { conformance } = this.options;
     const outcome = negotiate(aarq, clientSap, {
       authFor: (sap) => this.options.auth.get(sap),
-      supportedConformance: this.options.conformance,
+      supportedConformance: typeof conformance === "function" ? conformance(clientSap) : conformance,
       serverMaxReceivePduSize: this.options.maxPduSize,
     });
     if (outcome.accepted) {

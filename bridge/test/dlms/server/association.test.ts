@@ -190,6 +190,16 @@ describe("ServerAssociation: AARQ", () => {
     expect(reply).toMatchObject({ tag: "exception-response", stateError: 1, serviceError: 2 });
   });
 
+  it("negotiates per client SAP when the supported conformance is a function", () => {
+    const withList = conformanceMask(["get", "multiple-references"]);
+    const bySap = (sap: number) => (sap === 1 ? withList : conformanceMask(["get"]));
+    const publicInit = asAare(server({ conformance: bySap }).handle(aarq(), 16)).userInformation as InitiateResponse;
+    expect(hasConformance(publicInit.negotiatedConformance, "multiple-references")).toBe(false);
+    const lls = aarq({ mechanism: "low", authenticationValue: PASSWORD });
+    const llsInit = asAare(server({ conformance: bySap }).handle(lls, 1)).userInformation as InitiateResponse;
+    expect(hasConformance(llsInit.negotiatedConformance, "multiple-references")).toBe(true);
+  });
+
   it("refuses every association when told to", () => {
     const aare = asAare(server({ refuseAssociation: true }).handle(aarq(), 16));
     expect(aare.result).toBe("rejected-permanent");
