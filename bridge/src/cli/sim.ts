@@ -31,6 +31,7 @@ Simulates 3-phase electricity meters speaking DLMS/COSEM over TCP (HDLC or the I
 
 Faults (each meter, observable by the client):
   --delay-ms N               wait N ms before every answer
+  --last-frame-delay-ms N    HDLC: hold back the last frame of a segmented reply N ms
   --silence                  never answer
   --answer-every N           answer only every Nth request
   --drop-mid-frame           send half a frame, then drop the TCP connection (see --drop-after)
@@ -61,6 +62,7 @@ const OPTIONS = {
   seed: { type: "string" },
   "log-level": { type: "string" },
   "delay-ms": { type: "string" },
+  "last-frame-delay-ms": { type: "string" },
   silence: { type: "boolean" },
   "answer-every": { type: "string" },
   "drop-mid-frame": { type: "boolean" },
@@ -152,6 +154,7 @@ export function buildSimOptions(values: SimValues, env: NodeJS.ProcessEnv = {}):
     beforeAssociation: values["silent-before-association"] ? "silence" : "exception",
     seed: intOption("seed", values.seed, 0, 0x7fff_ffff),
     delayMs: intOption("delay-ms", values["delay-ms"], 0, 600_000),
+    lastFrameDelayMs: intOption("last-frame-delay-ms", values["last-frame-delay-ms"], 0, 600_000),
     silence: values.silence === true,
     answerEvery: intOption("answer-every", values["answer-every"], 1, 1_000_000),
     dropMidFrameAfter: values["drop-mid-frame"]

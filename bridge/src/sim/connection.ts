@@ -4,7 +4,7 @@ import type { Socket } from "node:net";
 import { decodeApdu, encodeApdu } from "../dlms/apdu/index.js";
 import type { Apdu } from "../dlms/apdu/types.js";
 import { uControl } from "../dlms/hdlc/control.js";
-import { encodeFrame } from "../dlms/hdlc/frame.js";
+import { decodeFrame, encodeFrame } from "../dlms/hdlc/frame.js";
 import { HdlcLink, peekDestination } from "../dlms/hdlc/link.js";
 import type { DataLink } from "../dlms/link.js";
 import { ServerAssociation } from "../dlms/server/association.js";
@@ -46,6 +46,7 @@ export class MeterConnection {
   private readonly inactivity: NodeJS.Timeout;
   private closed = false;
   private timedOut = false;
+  private previousSegmented = false;
   private lastActivity = performance.now();
   private readonly remote: string;
   private markClosed: () => void = () => {};
@@ -241,8 +242,9 @@ export class MeterConnection {
       return;
     }
     for (const frame of frames) {
-      this.socket.write(this.meter!.faults.frameToSend(frame, this.ctx.transport));
-      this.meter!.stats.framesOut += 1;
+      const delay = this.isLastOfSegmentedReply(frame) ? this.ctx.options.lastFrameDelayMs : 0;
+      if (delay > 0) setTimeout(() => this.send(frame), delay);
+      else this.send(frame);
     }
     this.answersSent += 1;
   }
@@ -251,6 +253,22 @@ export class MeterConnection {
   private leftAssociated(): boolean {
     if (this.timedOut || !this.link) return false;
     return this.link.kind === "hdlc" ? this.link.isConnected : (this.association?.isAssociated ?? false);
+  }
+
+  private send(frame: Uint8Array): void {
+    if (this.closed) return;
+    this.socket.write(this.meter!.faults.frameToSend(frame, this.ctx.transport));
+    this.meter!.stats.framesOut += 1;
+  }
+
+  /** The final I-frame of a segmented HDLC reply (what some meters hold back for seconds). */
+  private isLastOfSegmentedReply(frame: Uint8Array): boolean {
+    if (this.ctx.transport !== "hdlc" || this.ctx.options.lastFrameDelayMs === 0) return false;
+    const { type, format } = decodeFrame(frame);
+    if (type !== "I") return false;
+    const last = this.previousSegmented && !format.segmented;
+    this.previousSegmented = format.segmented;
+    return last;
   }
 
   private timeOut(): void {

@@ -5,6 +5,8 @@ import type { ClientAuth } from "../dlms/server/negotiation.js";
 export interface FaultOptions {
   /** Wait this long before every answer (ms). */
   delayMs?: number;
+  /** HDLC: hold back the last frame of a segmented reply this long (ms), as some meters do. */
+  lastFrameDelayMs?: number;
   /** Never answer anything (the TCP connection stays open). */
   silence?: boolean;
   /** Answer only every Nth request of a meter (1 = all); the others get silence. */
@@ -77,12 +79,20 @@ export interface SimulatorOptions extends FaultOptions {
 export type ResolvedOptions = Required<
   Omit<
     SimulatorOptions,
-    "password" | "clients" | "dropMidFrameAfter" | "corruptFcsEvery" | "delayMs" | "answerEvery" | "wrapperPort"
+    | "password"
+    | "clients"
+    | "dropMidFrameAfter"
+    | "corruptFcsEvery"
+    | "delayMs"
+    | "lastFrameDelayMs"
+    | "answerEvery"
+    | "wrapperPort"
   >
 > & {
   wrapperPort: number | undefined;
   clients: ReadonlyMap<number, ClientAuth>;
   delayMs: number;
+  lastFrameDelayMs: number;
   answerEvery: number;
   dropMidFrameAfter: number | undefined;
   corruptFcsEvery: number | undefined;
@@ -177,6 +187,7 @@ export function resolveOptions(o: SimulatorOptions): ResolvedOptions {
     profilePeriodSeconds: int("profilePeriodSeconds", o.profilePeriodSeconds, 900, 1, 86_400),
     now: o.now ?? Date.now,
     delayMs: int("delayMs", o.delayMs, 0, 0, 600_000),
+    lastFrameDelayMs: int("lastFrameDelayMs", o.lastFrameDelayMs, 0, 0, 600_000),
     silence: o.silence ?? false,
     answerEvery: int("answerEvery", o.answerEvery, 1, 1, 1_000_000),
     dropMidFrameAfter: optionalInt("dropMidFrameAfter", o.dropMidFrameAfter, 0, 1_000_000),

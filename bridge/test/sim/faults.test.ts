@@ -59,6 +59,30 @@ describe("fault injection, seen from the client", () => {
     await c.release();
   });
 
+  it("holds back only the last frame of a segmented HDLC reply", async () => {
+    const s = await start({ lastFrameDelayMs: 400, hdlcMaxInfo: 64 });
+    const rx: number[] = [];
+    const c = client(
+      s.ports[0]!,
+      { kind: "hdlc", clientAddress: 16, serverAddress: { logical: 1 }, maxInfo: 64 },
+      undefined,
+      {
+        onFrame: (direction) => direction === "rx" && rx.push(performance.now()),
+      },
+    );
+    await c.connect();
+    const started = performance.now();
+    await c.get(voltage); // one frame: not delayed
+    expect(performance.now() - started).toBeLessThan(300);
+    rx.length = 0;
+    await c.get({ classId: 15, instanceId: parseObis("0.0.40.0.0.255"), attributeId: 2 }); // several segments
+    const gaps = rx.slice(1).map((t, i) => t - rx[i]!);
+    expect(gaps.length).toBeGreaterThan(1);
+    expect(gaps.filter((g) => g >= 380)).toHaveLength(1);
+    expect(gaps.at(-1)).toBeGreaterThanOrEqual(380);
+    await c.release();
+  });
+
   it("stays silent: no byte comes back to an SNRM", async () => {
     const s = await start({ silence: true });
     const { conn } = await sendSnrm(s.ports[0]!);
