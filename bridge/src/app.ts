@@ -1,0 +1,198 @@
+// Composition root of `dlms-bridge run`: wires config -> poller -> outbox -> MQTT, plus SQLite state/events,
+// metrics and the HTTP surface, and owns the start/stop order. Start-up never waits for a meter or the broker:
+// both are retried forever in the background, so a slow dependency cannot kill the process.
+
+import type { BridgeConfig } from "./config/load.js";
+import { withoutSecrets } from "./config/meter-url.js";
+import type { Logger } from "./log.js";
+import { type HttpServerHandle, startHttpServer } from "./metrics/http.js";
+import { pollerMetrics } from "./metrics/poller-metrics.js";
+import { createMetrics } from "./metrics/registry.js";
+import { Outbox, reportDrops } from "./outbox/outbox.js";
+import { OutboxWriter } from "./outbox/writer.js";
+import { createDlmsSessionFactory } from "./poller/dlms-session.js";
+import { PollerEngine } from "./poller/engine.js";
+import type { MeterEventKind, MeterRuntimeState, PollerHooks, SessionFactory } from "./poller/types.js";
+import { deliveryHooks } from "./publish/delivery-hooks.js";
+import { MqttPublisher, publisherOptions } from "./publish/mqtt-publisher.js";
+import { statusPayload, statusTopic } from "./publish/payloads.js";
+import { openDatabase } from "./store/db.js";
+import { recordEvent, schedulePruning } from "./store/events.js";
+import { saveMeterConfigs, saveMeterState } from "./store/meters.js";
+
+export interface BridgeApp {
+  httpPort: number;
+  /** SIGTERM path: stop polling, release associations, flush the outbox (bounded), close the DB. */
+  stop(flushTimeoutMs?: number): Promise<void>;
+  readonly engine: PollerEngine;
+  readonly publisher: MqttPublisher;
+}
+
+export interface StartOptions {
+  sessionFactory?: SessionFactory; // tests/benchmarks may inject fakes
+  stateFlushMs?: number;
+}
+
+/** Event kinds stored every time; noisy per-poll kinds are stored only when their reason changes. */
+const NOISY_EVENTS: ReadonlySet<MeterEventKind> = new Set(["register-error", "read-failed", "connect-failed"]);
+
+export async function startBridge(config: BridgeConfig, log: Logger, options: StartOptions = {}): Promise<BridgeApp> {
+  const db = openDatabase(config.dbPath);
+  await saveMeterConfigs(db, config.meters);
+  const metrics = createMetrics();
+  const outbox = new Outbox(db, {
+    maxRows: config.outboxMaxRows,
+    onDropped: reportDrops(metrics, log, config.outboxMaxRows),
+  });
+  metrics.observeOutbox(outbox);
+  const writer = new OutboxWriter(outbox, {
+    onRetry: (error, waiting) =>
+      log.warn({ err: { message: (error as Error).message }, waiting }, "outbox commit failed; retrying"),
+  });
+  const publisher = new MqttPublisher(publisherOptions(config.mqtt), outbox, metrics, log);
+  const stopPruning = schedulePruning(db, config.eventRetentionDays, (error) =>
+    log.warn({ err: { message: (error as Error).message } }, "event pruning failed"),
+  );
+
+  const delivery = deliveryHooks(writer, publisher, log);
+  const recorder = pollerMetrics(metrics);
+  const lastNoisy = new Map<string, string>();
+  const dirtyStates = new Map<string, MeterRuntimeState>();
+  const storeError = (what: string) => (error: unknown) =>
+    log.warn({ err: { message: (error as Error).message } }, `could not store ${what}`);
+
+  const hooks: PollerHooks = {
+    onReading(reading) {
+      recorder.onReading(reading);
+      delivery.onReading(reading);
+    },
+    onAttributes: delivery.onAttributes,
+    onMeterStatus(meter, online) {
+      delivery.onMeterStatus(meter, online);
+      log.info({ meter, online }, online ? "meter online" : "meter offline");
+    },
+    onEvent(meter, kind, detail) {
+      recorder.onEvent(meter, kind, detail);
+      const level = kind === "connect" || kind === "disconnect" ? "info" : "warn";
+      log[level]({ meter, event: kind, ...detail }, kind);
+      if (NOISY_EVENTS.has(kind)) {
+        const key = `${meter}\u0000${kind}\u0000${String(detail.key ?? "")}`;
+        const reason = String(detail.reason ?? detail.error ?? "");
+        if (lastNoisy.get(key) === reason) return;
+        lastNoisy.set(key, reason);
+      } else if (kind === "connect") {
+        for (const k of lastNoisy.keys()) if (k.startsWith(`${meter}\u0000`)) lastNoisy.delete(k);
+      }
+      recordEvent(db, { meter, kind, detail, ts: Date.now() }).catch(storeError("event"));
+    },
+    onPoll: recorder.onPoll,
+    onState(meter, state) {
+      recorder.onState(meter, state);
+      dirtyStates.set(meter, state);
+    },
+    onFrame: recorder.onFrame,
+    onDiscarded(meter, reason) {
+      recorder.onDiscarded(meter, reason);
+      log.warn({ meter, reason }, "frame discarded");
+    },
+  };
+
+  const engine = new PollerEngine({
+    meters: config.meters,
+    sessionFactory: options.sessionFactory ?? createDlmsSessionFactory(),
+    hooks,
+    maxConcurrentConnects: config.maxConcurrentConnects,
+    breaker: config.breaker,
+    onHookError: (error) => log.error({ err: { message: (error as Error).message } }, "poller hook failed"),
+  });
+
+  // Meter state goes to SQLite in the background, latest state per meter only (bounded by the meter count).
+  const flushStates = async () => {
+    const batch = [...dirtyStates.values()];
+    dirtyStates.clear();
+    for (const s of batch) {
+      await saveMeterState(db, s.meter, {
+        consecutiveFailures: s.consecutiveFailures,
+        breakerState: s.breaker,
+        ...(s.lastSuccessTs !== undefined ? { lastSuccess: s.lastSuccessTs } : {}),
+        ...(s.lastError !== undefined ? { lastError: s.lastError } : {}),
+      });
+    }
+  };
+  const stateTimer = setInterval(() => flushStates().catch(storeError("meter state")), options.stateFlushMs ?? 5000);
+  stateTimer.unref();
+
+  const configById = new Map(config.meters.map((m) => [m.id, withoutSecrets(m)]));
+  const http: HttpServerHandle = await startHttpServer({
+    port: config.httpPort,
+    metrics,
+    log,
+    health: () => ({ mqttConnected: publisher.connected, dbWritable: db.isWritable() }),
+    meters: () =>
+      engine.status().map((s) => {
+        const m = configById.get(s.meter);
+        return {
+          id: s.meter,
+          transport: m?.transport,
+          host: m?.host,
+          port: m?.port,
+          intervalMs: m?.intervalMs,
+          registers: m?.registers.map((r) => r.key),
+          up: s.up,
+          connected: s.connected,
+          breaker: s.breaker,
+          consecutiveFailures: s.consecutiveFailures,
+          lastResult: s.lastResult ?? null,
+          lastSuccess: s.lastSuccessTs ?? null,
+          lastError: s.lastError ?? null,
+          lastErrorTs: s.lastErrorTs ?? null,
+          skippedSlots: s.skippedSlots,
+          watchdogRestarts: s.watchdogRestarts,
+        };
+      }),
+  });
+
+  publisher.start();
+  engine.start();
+  log.info(
+    {
+      meters: config.meters.map((m) => m.id),
+      mqtt: redactUrl(config.mqtt.url),
+      httpPort: http.port,
+      db: config.dbPath,
+    },
+    "bridge started",
+  );
+
+  let stopping: Promise<void> | undefined;
+  const stop = (flushTimeoutMs = 5000) => {
+    stopping ??= (async () => {
+      log.info("stopping: polling stops, associations are released, the outbox is flushed");
+      await engine.stop();
+      for (const m of config.meters) publisher.publishRetained(statusTopic(m.id), statusPayload(m.id, false));
+      await writer.close();
+      await publisher.stop(flushTimeoutMs);
+      clearInterval(stateTimer);
+      stopPruning();
+      await flushStates().catch(storeError("meter state"));
+      await http.close();
+      await db.close();
+      log.info({ pending: "kept in the outbox for the next start" }, "bridge stopped");
+    })();
+    return stopping;
+  };
+
+  return { httpPort: http.port, stop, engine, publisher };
+}
+
+/** mqtt://user:pass@host -> mqtt://host, for logs. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = "";
+    u.password = "";
+    return u.toString();
+  } catch {
+    return "<invalid url>";
+  }
+}
