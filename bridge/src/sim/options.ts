@@ -76,24 +76,12 @@ export interface SimulatorOptions extends FaultOptions {
   now?: () => number;
 }
 
-export type ResolvedOptions = Required<
-  Omit<
-    SimulatorOptions,
-    | "password"
-    | "clients"
-    | "dropMidFrameAfter"
-    | "corruptFcsEvery"
-    | "delayMs"
-    | "lastFrameDelayMs"
-    | "answerEvery"
-    | "wrapperPort"
-  >
-> & {
-  wrapperPort: number | undefined;
+/** Options left undefined when unset: the password (folded into clients) and the faults that are off by default. */
+type Unset = "password" | "clients" | "wrapperPort" | "dropMidFrameAfter" | "corruptFcsEvery";
+
+export type ResolvedOptions = Required<Omit<SimulatorOptions, Unset>> & {
   clients: ReadonlyMap<number, ClientAuth>;
-  delayMs: number;
-  lastFrameDelayMs: number;
-  answerEvery: number;
+  wrapperPort: number | undefined;
   dropMidFrameAfter: number | undefined;
   corruptFcsEvery: number | undefined;
 };
