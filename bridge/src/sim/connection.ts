@@ -3,21 +3,15 @@
 import type { Socket } from "node:net";
 import { decodeApdu, encodeApdu } from "../dlms/apdu/index.js";
 import type { Apdu } from "../dlms/apdu/types.js";
-import { uControl } from "../dlms/hdlc/control.js";
-import { decodeFrame, encodeFrame } from "../dlms/hdlc/frame.js";
+import { decodeFrame } from "../dlms/hdlc/frame.js";
 import { HdlcLink, peekDestination } from "../dlms/hdlc/link.js";
 import type { DataLink } from "../dlms/link.js";
 import { ServerAssociation } from "../dlms/server/association.js";
-import { WrapperDeframer } from "../dlms/wrapper/header.js";
 import { WrapperLink } from "../dlms/wrapper/link.js";
 import type { Logger } from "../log.js";
+import { describeTarget, type FirstFrameTarget, hdlcTarget, wrapperTarget } from "./first-frame.js";
 import { type MeterSlot, StaleLink } from "./meter-slot.js";
 import type { ResolvedOptions } from "./options.js";
-
-/** The address a connection's first frame carries: HDLC server address or wrapper destination wPort. */
-export type FirstFrameTarget =
-  | { transport: "hdlc"; logical: number; physical?: number; clientSap: number; dmFrame: Uint8Array; disc: boolean }
-  | { transport: "wrapper"; wPort: number; clientSap: number };
 
 export interface ConnectionContext {
   /** The data link this listener speaks (a simulator may serve the same meters over both). */
@@ -306,35 +300,4 @@ export class MeterConnection {
   private log(level: "info" | "debug" | "warn", fields: Record<string, unknown>, message: string): void {
     this.ctx.logger[level]({ remote: this.remote, meter: this.meter?.serialNumber, ...fields }, message);
   }
-}
-
-function hdlcTarget(bytes: Uint8Array): FirstFrameTarget | undefined {
-  const found = peekDestination(bytes);
-  if (!found) return undefined;
-  const { frame } = found;
-  const dmFrame = encodeFrame({ dest: frame.src, src: frame.dest, control: uControl("DM", true) });
-  const target: FirstFrameTarget = {
-    transport: "hdlc",
-    logical: found.logical,
-    clientSap: found.client,
-    dmFrame,
-    disc: frame.type === "DISC",
-  };
-  if (found.physical !== undefined) target.physical = found.physical;
-  return target;
-}
-
-function wrapperTarget(bytes: Uint8Array): FirstFrameTarget | undefined {
-  const deframer = new WrapperDeframer();
-  deframer.push(bytes);
-  for (let r = deframer.next(); r; r = deframer.next()) {
-    if ("frame" in r) return { transport: "wrapper", wPort: r.frame.dstWPort, clientSap: r.frame.srcWPort };
-  }
-  return undefined;
-}
-
-function describeTarget(t: FirstFrameTarget): string {
-  return t.transport === "hdlc"
-    ? `hdlc client ${t.clientSap} -> server ${t.logical}${t.physical === undefined ? "" : `/${t.physical}`}`
-    : `wrapper wPort ${t.clientSap} -> ${t.wPort}`;
 }

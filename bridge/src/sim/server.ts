@@ -3,8 +3,9 @@
 import { createServer, type Server } from "node:net";
 import { conformanceMask } from "../dlms/apdu/conformance.js";
 import { createLogger, type Logger } from "../log.js";
-import { type ConnectionContext, type FirstFrameTarget, MeterConnection } from "./connection.js";
+import { type ConnectionContext, MeterConnection } from "./connection.js";
 import { MeterFaults } from "./faults.js";
+import type { FirstFrameTarget } from "./first-frame.js";
 import { SimulatedMeter } from "./meter-model.js";
 import { emptyStats, type MeterSlot } from "./meter-slot.js";
 import { type ResolvedOptions, resolveOptions, type SimulatorOptions } from "./options.js";
