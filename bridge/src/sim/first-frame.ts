@@ -5,7 +5,10 @@ import { encodeFrame } from "../dlms/hdlc/frame.js";
 import { peekDestination } from "../dlms/hdlc/link.js";
 import { WrapperDeframer } from "../dlms/wrapper/header.js";
 
-/** The address a connection's first frame carries: HDLC server address or wrapper destination wPort. */
+/**
+ * The address a connection's first frame carries: HDLC server address or wrapper destination wPort. HDLC also
+ * keeps the DM a busy meter answers with, and whether the frame is a DISC (which frees a stale link).
+ */
 export type FirstFrameTarget =
   | { transport: "hdlc"; logical: number; physical?: number; clientSap: number; dmFrame: Uint8Array; disc: boolean }
   | { transport: "wrapper"; wPort: number; clientSap: number };
