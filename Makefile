@@ -63,9 +63,15 @@ verify:
 sim: build
 	npx dlms-bridge sim
 
-read: build
+# One-shot read of METER_<ID> from .env with a frame trace: inside the running bridge container (same network as
+# the stack, e.g. the `simulator` host name), else locally.
+read:
 	@test -n "$(METER)" || { echo "usage: make read METER=<id>   (a METER_<ID> line in .env)"; exit 2; }
-	npx dlms-bridge read --meter "$(METER)" --env .env --trace
+	@if $(COMPOSE) ps --status running --services 2>/dev/null | grep -qx bridge; then \
+	  $(COMPOSE) exec -T bridge node bin/dlms-bridge.js read --meter "$(METER)" --trace; \
+	else \
+	  $(MAKE) -s build && npx dlms-bridge read --meter "$(METER)" --env .env --trace; \
+	fi
 
 clean:
 	rm -rf bridge/dist node_modules

@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 // `dlms-bridge read`: the technician's one-shot read of a few objects, with scaler/unit applied, optional JSON
 // output and a hex frame trace (password masked). Connection, association and per-object failures all end in a
 // one-line message saying what failed and where.
@@ -196,9 +197,12 @@ export function parseObjectArgument(
 
 /** METER_<ID> from the env file, parsed by the bridge's own config code (password from METER_<ID>_PASSWORD too). */
 function meterFromEnv(id: string, envFile: string): MeterConfig {
-  const env = readEnvFile(envFile);
+  // Inside the bridge container the meters are already in the environment (compose env_file): use it when the
+  // default .env is absent; a file, when present, wins.
+  const fileEnv = envFile === ".env" && !existsSync(envFile) ? {} : readEnvFile(envFile);
+  const env: Record<string, string | undefined> = { ...process.env, ...fileEnv };
   const variable = Object.keys(env).find((name) => name.toUpperCase() === `METER_${id.toUpperCase()}`);
-  if (!variable) throw new UsageError(`no METER_${id.toUpperCase()} in ${envFile}`);
+  if (!variable) throw new UsageError(`no METER_${id.toUpperCase()} in ${envFile} or the environment`);
   const idAsWritten = variable.slice("METER_".length);
   try {
     return parseMeterUrl(idAsWritten, env[variable]!, env);
