@@ -1,0 +1,161 @@
+// E2E 1: three simulated meters -> `dlms-bridge run` -> Mosquitto. The right values, units and timestamps arrive
+// on the right topics, with the retained attributes/status and the bridge state.
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { REGISTER_SETS } from "../../src/config/register-sets.js";
+import { parseObis } from "../../src/dlms/cosem/obis.js";
+import { decodeScalerUnit } from "../../src/dlms/cosem/scaler.js";
+import { type RunningSimulator, startSimulator } from "../../src/sim/server.js";
+import { type MosquittoHandle, startMosquitto } from "../helpers/mosquitto.js";
+import {
+  apiMeters,
+  type BridgeProcess,
+  bridgeEnv,
+  cleanupProcesses,
+  cleanupRecorders,
+  inOrder,
+  missingSlots,
+  type Recorder,
+  readingsCounted,
+  record,
+  scrape,
+  startBridge,
+  tempDir,
+  waitUntil,
+} from "./harness.js";
+
+const METERS = ["alpha", "beta", "gamma"] as const;
+const INTERVAL_MS = 1000;
+const SERIAL_BASE = 40_000_001;
+const KEYS = REGISTER_SETS.default!.map((r) => r.key);
+
+describe("dlms-bridge run: three meters to MQTT", () => {
+  let broker: MosquittoHandle;
+  let sim: RunningSimulator;
+  let recorder: Recorder;
+  let bridge: BridgeProcess;
+  let httpPort: number;
+  let startedAt: number;
+
+  beforeAll(async () => {
+    broker = await startMosquitto();
+    // Voltage scaler -2 (0.01 V) instead of the usual -1: a bridge ignoring scaler_unit would publish 23012 "V".
+    sim = await startSimulator({ count: 3, port: 0, seed: 7, serialBase: SERIAL_BASE, voltageScaler: -2 });
+    recorder = await record(broker.url);
+    const dir = await tempDir();
+    startedAt = Date.now();
+    bridge = await startBridge(
+      bridgeEnv({
+        mqttUrl: broker.url,
+        dbPath: join(dir, "bridge.db"),
+        meters: Object.fromEntries(
+          METERS.map((id, i) => [id, `hdlc://127.0.0.1:${sim.ports[i]}?interval=1s&timeout=2s`]),
+        ),
+      }),
+    );
+    httpPort = await bridge.httpPort();
+    await waitUntil(
+      () => METERS.every((id) => recorder.telemetry(id).length >= 4),
+      "4 readings of every meter",
+      20_000,
+    );
+  });
+
+  afterAll(async () => {
+    await cleanupRecorders();
+    await cleanupProcesses();
+    await sim?.close();
+    await broker?.stop();
+  });
+
+  it("publishes each meter's readings on its own telemetry topic: contract keys, plausible values, grid timestamps", () => {
+    const endedAt = Date.now();
+    for (const [i, id] of METERS.entries()) {
+      const readings = recorder.telemetry(id);
+      const model = sim.meters[i]!.model;
+      for (const r of readings) {
+        expect(Object.keys(r).sort()).toEqual(["meter", "ts", ...KEYS].sort());
+        expect(r.meter).toBe(id);
+        expect(r.ts).toBeGreaterThanOrEqual(startedAt);
+        expect(r.ts).toBeLessThanOrEqual(endedAt);
+        expect(r.voltage).toBeGreaterThanOrEqual(200);
+        expect(r.voltage).toBeLessThanOrEqual(260);
+        expect(r.frequency).toBeGreaterThanOrEqual(49);
+        expect(r.frequency).toBeLessThanOrEqual(51);
+        expect(r.current).toBeGreaterThan(0);
+        expect(r.active_power).toBeGreaterThan(0);
+        // The energy register is floor(energy at the instant the meter answered), which is after ts (the poll's
+        // start) and before the message arrived: this pins each reading to its own meter and its own time.
+        expect(r.active_energy).toBeGreaterThanOrEqual(Math.floor(model.physics.activeEnergy(r.ts)));
+        expect(r.active_energy).toBeLessThanOrEqual(Math.floor(model.physics.activeEnergy(r.ts + 3000)));
+      }
+      // Energy never decreases, ts strictly increases, one reading per slot of the 1 s grid.
+      const energy = readings.map((r) => r.active_energy as number);
+      expect(energy).toEqual([...energy].sort((a, b) => a - b));
+      expect(inOrder(readings)).toBe(true);
+      expect(missingSlots(readings, INTERVAL_MS)).toBe(0);
+    }
+    // The voltage scaler is -2: values carry hundredths (all ten-plus readings on multiples of 0.1 V would mean the
+    // scaler was taken as -1), and never finer than the scaler allows.
+    const voltages = METERS.flatMap((id) => recorder.telemetry(id).map((r) => r.voltage as number));
+    for (const v of voltages) expect(Math.abs(v * 100 - Math.round(v * 100))).toBeLessThan(1e-6);
+    expect(voltages.some((v) => Math.abs(v * 10 - Math.round(v * 10)) > 1e-6)).toBe(true);
+  });
+
+  it("publishes retained attributes whose units are the simulator's scaler_unit, and retained online status", async () => {
+    // A late subscriber sees only what is retained.
+    const late = await record(broker.url);
+    await waitUntil(
+      () => METERS.every((id) => late.last(`dlms/${id}/attributes`) && late.last(`dlms/${id}/status`)),
+      "retained attributes and status of every meter",
+    );
+    await waitUntil(() => late.last("dlms/bridge/state") !== undefined, "retained bridge state");
+    expect(late.last("dlms/bridge/state")).toMatchObject({ payload: "online", retain: true });
+
+    for (const [i, id] of METERS.entries()) {
+      const slot = sim.meters[i]!;
+      const attributes = late.last(`dlms/${id}/attributes`)!;
+      expect(attributes.retain).toBe(true);
+      const expectedUnits = Object.fromEntries(
+        REGISTER_SETS.default!.map((spec) => {
+          const result = slot.model.get(spec.classId, parseObis(spec.obis), 3);
+          if (!result.ok) throw new Error(`simulator has no scaler_unit for ${spec.obis}`);
+          return [`unit_${spec.key}`, decodeScalerUnit(result.data).unitSymbol];
+        }),
+      );
+      expect(expectedUnits).toMatchObject({ unit_voltage: "V", unit_frequency: "Hz", unit_active_energy: "Wh" });
+      expect(JSON.parse(attributes.payload)).toEqual({
+        meter: id,
+        serial_number: String(SERIAL_BASE + i),
+        logical_device_name: slot.model.logicalDeviceName,
+        firmware: slot.model.firmwareVersion,
+        transport: "hdlc",
+        ...expectedUnits,
+      });
+      const status = late.last(`dlms/${id}/status`)!;
+      expect(status.retain).toBe(true);
+      expect(JSON.parse(status.payload)).toEqual({ meter: id, status: "online" });
+    }
+    await late.close();
+  });
+
+  it("delivers exactly the readings the bridge counted, and reports every meter up", async () => {
+    // Read what arrived, then what was counted: every counted reading was published, so equality means none is
+    // missing (the next poll leaves a window of most of a second for both reads to agree).
+    await waitUntil(
+      async () => {
+        const received = METERS.map((id) => recorder.telemetry(id).length);
+        const samples = await scrape(httpPort);
+        return METERS.every((id, i) => readingsCounted(samples, id) === received[i]);
+      },
+      "received readings to equal dlms_bridge_meter_reads_total",
+      10_000,
+    );
+    const meters = await apiMeters(httpPort);
+    expect(meters.map((m) => m.id).sort()).toEqual([...METERS].sort());
+    for (const m of meters) {
+      expect(m).toMatchObject({ up: true, connected: true, breaker: "closed", consecutiveFailures: 0 });
+      expect(m.lastError).toBeNull();
+    }
+  });
+});
