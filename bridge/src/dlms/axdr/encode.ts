@@ -4,7 +4,6 @@ import { ByteWriter } from "../codec/writer.js";
 import { LocalProtocolError } from "../errors.js";
 import { MAX_DEPTH } from "./depth.js";
 import { writeLength } from "./length.js";
-import { putUInt8 } from "./put.js";
 import { type SimpleData, writeSimple } from "./simple.js";
 import { isSimpleType, writeCompactArray } from "./type-description.js";
 import { DataTag, type DlmsData } from "./types.js";
@@ -15,7 +14,7 @@ export function writeData(w: ByteWriter, d: DlmsData, depth = 0): void {
   if (typeof type !== "string" || !Object.hasOwn(DataTag, type)) {
     throw new LocalProtocolError(`not a DlmsData value (type ${String(type)})`);
   }
-  putUInt8(w, DataTag[d.type]);
+  w.writeUInt8(DataTag[d.type]);
   if (d.type === "array" || d.type === "structure") {
     if (!Array.isArray(d.value)) throw new LocalProtocolError(`${d.type} value must be an array`);
     writeLength(w, d.value.length);

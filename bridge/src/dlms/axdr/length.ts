@@ -2,7 +2,6 @@
 import type { ByteReader } from "../codec/reader.js";
 import type { ByteWriter } from "../codec/writer.js";
 import { DecodeError, LocalProtocolError } from "../errors.js";
-import { putUInt8 } from "./put.js";
 
 /** Largest length we read or write: the 0x84 form (four bytes). */
 export const MAX_LENGTH = 0xffff_ffff;
@@ -24,12 +23,12 @@ export function readLength(r: ByteReader): number {
 export function writeLength(w: ByteWriter, n: number): void {
   if (!Number.isInteger(n) || n < 0 || n > MAX_LENGTH) throw new LocalProtocolError(`cannot encode length ${n}`);
   if (n < 0x80) {
-    putUInt8(w, n);
+    w.writeUInt8(n);
     return;
   }
   const size = n <= 0xff ? 1 : n <= 0xffff ? 2 : n <= 0xff_ffff ? 3 : 4;
-  putUInt8(w, 0x80 | size);
-  for (let i = size - 1; i >= 0; i--) putUInt8(w, Math.floor(n / 256 ** i) % 256);
+  w.writeUInt8(0x80 | size);
+  for (let i = size - 1; i >= 0; i--) w.writeUInt8(Math.floor(n / 256 ** i) % 256);
 }
 
 /**

@@ -4,7 +4,6 @@ import type { ByteReader } from "../codec/reader.js";
 import type { ByteWriter } from "../codec/writer.js";
 import { LocalProtocolError } from "../errors.js";
 import { readBoundedCount, readLength, writeLength } from "./length.js";
-import { putScalar, putUInt8 } from "./put.js";
 import type { DataTypeName, DlmsData } from "./types.js";
 
 export type SimpleTypeName = Exclude<DataTypeName, "array" | "structure" | "compact-array">;
@@ -147,15 +146,15 @@ export function writeSimple(w: ByteWriter, d: SimpleData): void {
     case "dont-care":
       return;
     case "boolean":
-      putUInt8(w, checkBoolean(d.value) ? 1 : 0);
+      w.writeUInt8(checkBoolean(d.value) ? 1 : 0);
       return;
     case "integer":
-      putUInt8(w, checkInt(d.type, d.value, -0x80, 0x7f));
+      w.writeUInt8(checkInt(d.type, d.value, -0x80, 0x7f));
       return;
     case "unsigned":
     case "enum":
     case "bcd":
-      putUInt8(w, checkInt(d.type, d.value, 0, 0xff));
+      w.writeUInt8(checkInt(d.type, d.value, 0, 0xff));
       return;
     case "long":
       putInt(w, 2, checkInt(d.type, d.value, -0x8000, 0x7fff));
@@ -178,8 +177,8 @@ export function writeSimple(w: ByteWriter, d: SimpleData): void {
     case "float32":
     case "float64": {
       const x = checkNumber(d.type, d.value);
-      if (d.type === "float32") putScalar(w, 4, (v) => v.setFloat32(0, x));
-      else putScalar(w, 8, (v) => v.setFloat64(0, x));
+      if (d.type === "float32") w.writeFloat32(x);
+      else w.writeFloat64(x);
       return;
     }
     case "date-time":
@@ -210,12 +209,13 @@ export function writeSimple(w: ByteWriter, d: SimpleData): void {
 
 /** Two's complement big-endian integer of 2 or 4 bytes (the range was checked by the caller). */
 function putInt(w: ByteWriter, size: 2 | 4, x: number): void {
-  putScalar(w, size, (v) => (size === 2 ? v.setUint16(0, x & 0xffff) : v.setUint32(0, x >>> 0)));
+  if (size === 2) w.writeUInt16(x & 0xffff);
+  else w.writeUInt32(x >>> 0);
 }
 
 /** 8-byte big-endian integer; BigUint64 of the value mod 2^64 is also its two's complement form. */
 function putBigInt(w: ByteWriter, x: bigint): void {
-  putScalar(w, 8, (v) => v.setBigUint64(0, BigInt.asUintN(64, x)));
+  w.writeUInt64(BigInt.asUintN(64, x));
 }
 
 function writeVisible(w: ByteWriter, value: unknown): void {

@@ -4,7 +4,6 @@ import { ByteWriter } from "../codec/writer.js";
 import { DecodeError, LocalProtocolError } from "../errors.js";
 import { MAX_DEPTH } from "./depth.js";
 import { readBoundedCount, writeLength } from "./length.js";
-import { putScalar, putUInt8 } from "./put.js";
 import { minSimpleSize, readSimple, type SimpleData, type SimpleTypeName, writeSimple } from "./simple.js";
 import { DataTag, type DataTypeName, type DlmsData, type TypeDescription } from "./types.js";
 
@@ -45,12 +44,12 @@ export function readTypeDescription(r: ByteReader, depth = 0): TypeDescription {
 
 export function writeTypeDescription(w: ByteWriter, d: TypeDescription, depth = 0): void {
   if (depth > MAX_DEPTH) throw new LocalProtocolError(`type description nested deeper than ${MAX_DEPTH} levels`);
-  putUInt8(w, DataTag[d.type]);
+  w.writeUInt8(DataTag[d.type]);
   if (d.type === "array") {
     if (!Number.isInteger(d.count) || d.count < 0 || d.count > 0xffff) {
       throw new LocalProtocolError(`array description count ${d.count} is not in 0..65535`);
     }
-    putScalar(w, 2, (v) => v.setUint16(0, d.count));
+    w.writeUInt16(d.count);
     writeTypeDescription(w, d.element, depth + 1);
   } else if (d.type === "structure") {
     writeLength(w, d.elements.length);
