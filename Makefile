@@ -35,8 +35,10 @@ test: $(NPM_STAMP)
 test-docker: $(NPM_STAMP)
 	bash bridge/test/docker/run.sh
 
+# Benchmarks (results and method in BENCHMARKS.md); not part of `make test`.
 bench: build
-	node --import tsx bench/run.ts
+	node --import tsx bench/poller-scale.ts
+	node --import tsx bench/bridge-e2e.ts
 
 env:
 	@test -f .env || { cp .env.example .env && echo "created .env from .env.example"; }
