@@ -1,0 +1,183 @@
+// The stack as `make up` wires it, without Docker: the simulator with its CLI defaults, the bridge with the
+// METER_SIM1 line of .env.example, Mosquitto with mosquitto/config/mosquitto.conf, and in place of the ThingsBoard
+// gateway an MQTT client that connects and converts exactly as tb-gateway/config/mqtt.json tells the gateway's
+// JSON converter to. What comes out is what ThingsBoard would store for device "sim1".
+import { chmod, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import mqtt, { type MqttClient } from "mqtt";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { REGISTER_SETS } from "../../src/config/register-sets.js";
+import { type RunningSimulator, startSimulator } from "../../src/sim/server.js";
+import { cleanupProcesses, startBridge, waitUntil } from "../e2e/harness.js";
+import { type MosquittoHandle, startMosquitto } from "../helpers/mosquitto.js";
+import { expressionsIn, parseEnvFile, readJson, readText, resolveExpression, topicMatches } from "./stack-files.js";
+
+interface DataPoint {
+  type: string;
+  key: string;
+  value: string;
+}
+interface Mapping {
+  topicFilter: string;
+  subscriptionQos: number;
+  converter: {
+    deviceInfo: { deviceNameExpression: string; deviceProfileExpression: string };
+    attributes: DataPoint[];
+    timeseries: DataPoint[];
+  };
+}
+interface Connector {
+  broker: { clientId: string; version: number; cleanSession: boolean; keepAlive: number };
+  dataMapping: Mapping[];
+}
+
+const connector = readJson<Connector>("tb-gateway", "config", "mqtt.json");
+
+/** What ThingsBoard would hold per device after the gateway's conversion. */
+interface Device {
+  profile: string;
+  telemetry: Array<{ ts: number; values: Record<string, number> }>;
+  attributes: Record<string, string>;
+  /** Payload keys no mapping took (silently dropped by the gateway). */
+  unmapped: Set<string>;
+}
+
+/** The gateway's JSON converter, reduced to what mqtt.json uses: ${path} expressions, double/string, payload ts. */
+function convert(devices: Map<string, Device>, topic: string, text: string): void {
+  const payload = JSON.parse(text) as Record<string, unknown>;
+  for (const mapping of connector.dataMapping.filter((m) => topicMatches(m.topicFilter, topic))) {
+    const { deviceInfo, attributes, timeseries } = mapping.converter;
+    const name = String(resolveExpression(payload, expressionsIn(deviceInfo.deviceNameExpression)[0]!));
+    const device = devices.get(name) ?? {
+      profile: deviceInfo.deviceProfileExpression,
+      telemetry: [],
+      attributes: {},
+      unmapped: new Set<string>(),
+    };
+    devices.set(name, device);
+    const used = new Set(["meter", "ts"]);
+    const values: Record<string, number> = {};
+    for (const point of timeseries) {
+      const expr = expressionsIn(point.value)[0]!;
+      const value = resolveExpression(payload, expr);
+      if (value === undefined) continue; // the gateway skips a key absent from this message
+      used.add(expr);
+      expect(point.type).toBe("double");
+      const number = Number(value);
+      expect(Number.isFinite(number), `${topic} ${point.key}=${value} as double`).toBe(true);
+      values[point.key] = number;
+    }
+    for (const point of attributes) {
+      const expr = expressionsIn(point.value)[0]!;
+      const value = resolveExpression(payload, expr);
+      if (value === undefined) continue;
+      used.add(expr);
+      device.attributes[point.key] = String(value);
+    }
+    if (Object.keys(values).length > 0) device.telemetry.push({ ts: payload.ts as number, values });
+    for (const key of Object.keys(payload)) if (!used.has(key)) device.unmapped.add(`${topic}: ${key}`);
+  }
+}
+
+describe("simulator -> bridge -> Mosquitto -> gateway mapping, as compose wires them", () => {
+  let broker: MosquittoHandle;
+  let sim: RunningSimulator;
+  let gateway: MqttClient;
+  let dataDir: string;
+  const devices = new Map<string, Device>();
+  let startedAt: number;
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(join(tmpdir(), "stack-live-"));
+    await chmod(dataDir, 0o777); // mosquitto started as root writes its database as user mosquitto
+    const conf = readText("mosquitto", "config", "mosquitto.conf")
+      .split("\n")
+      .filter((line) => !/^\s*(listener|protocol)\b/.test(line))
+      .map((line) => (/^\s*persistence_location\b/.test(line) ? `persistence_location ${dataDir}/` : line))
+      .join("\n");
+    broker = await startMosquitto({ extraConfig: conf });
+    // `dlms-bridge sim --port 4059` of the compose simulator service: one meter, every other option at its default.
+    sim = await startSimulator({ count: 1, port: 0 });
+
+    gateway = await mqtt.connectAsync(broker.url, {
+      clientId: connector.broker.clientId,
+      clean: connector.broker.cleanSession,
+      protocolVersion: connector.broker.version as 4 | 5,
+      keepalive: connector.broker.keepAlive,
+      reconnectPeriod: 0,
+    });
+    gateway.on("message", (topic, payload) => convert(devices, topic, payload.toString()));
+    for (const m of connector.dataMapping) await gateway.subscribeAsync(m.topicFilter, { qos: m.subscriptionQos as 1 });
+
+    // The bridge with .env.example's active lines; only the simulator's address and the poll period differ.
+    const env = Object.fromEntries(
+      parseEnvFile(readText(".env.example"))
+        .filter((e) => !e.commented)
+        .map((e) => [e.name, e.value]),
+    );
+    const sim1 = new URL(env.METER_SIM1!.replace(/^hdlc:/, "http:"));
+    sim1.host = `127.0.0.1:${sim.ports[0]}`;
+    sim1.searchParams.set("interval", "1s");
+    startedAt = Date.now();
+    const bridge = await startBridge({
+      ...env,
+      METER_SIM1: sim1.toString().replace(/^http:/, "hdlc:"),
+      MQTT_URL: broker.url,
+      MQTT_CLIENT_ID: "dlms-bridge", // as docker-compose.yml sets it
+      DB_PATH: join(dataDir, "bridge.db"),
+      HTTP_PORT: "0",
+    });
+    await bridge.httpPort();
+    await waitUntil(
+      () =>
+        (devices.get("sim1")?.telemetry.length ?? 0) >= 3 &&
+        devices.get("sim1")?.attributes.serial_number !== undefined &&
+        devices.get("sim1")?.attributes.status !== undefined,
+      "3 converted readings, the attributes and the status of sim1",
+      30_000,
+    );
+  }, 60_000);
+
+  afterAll(async () => {
+    await gateway?.endAsync();
+    await cleanupProcesses();
+    await sim?.close();
+    await broker?.stop();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it("creates device sim1 with the DLMS meter profile and no other device", () => {
+    expect([...devices.keys()]).toEqual(["sim1"]);
+    expect(devices.get("sim1")!.profile).toBe("DLMS meter");
+  });
+
+  it("stores V, A, Hz, W and Wh as numbers at the bridge's read time", () => {
+    const device = devices.get("sim1")!;
+    const keys = REGISTER_SETS.default!.map((r) => r.key);
+    for (const { ts, values } of device.telemetry) {
+      expect(Object.keys(values).sort()).toEqual([...keys].sort());
+      expect(ts).toBeGreaterThanOrEqual(startedAt - 1000);
+      expect(ts).toBeLessThanOrEqual(Date.now());
+      expect(values.voltage).toBeGreaterThan(150);
+      expect(values.voltage).toBeLessThan(300);
+      expect(values.frequency).toBeGreaterThan(45);
+      expect(values.frequency).toBeLessThan(65);
+    }
+    const energy = device.telemetry.map((t) => t.values.active_energy!);
+    expect([...energy].sort((a, b) => a - b)).toEqual(energy); // a meter's energy register never goes back
+  });
+
+  it("sets the attributes and units the bridge publishes, and status online", () => {
+    const attrs = devices.get("sim1")!.attributes;
+    expect(attrs.status).toBe("online");
+    expect(attrs.serial_number).toMatch(/\S/);
+    expect(attrs.transport).toBe("hdlc");
+    expect(attrs).toMatchObject({ unit_voltage: "V", unit_current: "A", unit_frequency: "Hz", unit_active_power: "W" });
+    expect(attrs.unit_active_energy).toMatch(/^k?Wh$/);
+  });
+
+  it("drops nothing the bridge publishes (every payload key has a mapping)", () => {
+    expect([...devices.get("sim1")!.unmapped]).toEqual([]);
+  });
+});
