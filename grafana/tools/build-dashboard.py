@@ -164,12 +164,14 @@ panel("timeseries", "MQTT connected / publishes per second", {"h": 8, "w": 12, "
                 "overrides": [{"matcher": {"id": "byName", "options": "connected"},
                                "properties": [{"id": "custom.lineInterpolation", "value": "stepAfter"},
                                               {"id": "max", "value": 1}]}]})
-panel("timeseries", "Link traffic (bytes/s)", {"h": 7, "w": 24, "x": 0, "y": 38}, [
+panel("timeseries", "Link traffic (bytes/s, frames/s)", {"h": 7, "w": 24, "x": 0, "y": 38}, [
     (f"sum by (meter, direction) (rate(dlms_bridge_frame_bytes_total{{{M}}}[$__rate_interval]))",
      "{{meter}} {{direction}}"),
     (f"sum by (meter, direction) (rate(dlms_bridge_frames_total{{{M}}}[$__rate_interval]))",
      "{{meter}} {{direction}} frames/s"),
-], fieldConfig=ts_defaults("Bps", min0=True))
+], fieldConfig={**ts_defaults("Bps", min0=True), "overrides": [
+    {"matcher": {"id": "byRegexp", "options": ".*frames/s$"},
+     "properties": [{"id": "unit", "value": "short"}, {"id": "custom.axisPlacement", "value": "right"}]}]})
 
 # ---- electrical values -------------------------------------------------------------------------------------------------
 row("Electrical values", 45)
