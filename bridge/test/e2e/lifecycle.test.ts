@@ -1,0 +1,134 @@
+// E2E 5 and 6: start-up with a broken configuration (exit 2, every error named, no secret printed) and a clean
+// SIGTERM stop (exit 0 within seconds, retained offline status for every meter and for the bridge).
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { afterEach, describe, expect, it } from "vitest";
+import { type RunningSimulator, startSimulator } from "../../src/sim/server.js";
+import { type MosquittoHandle, startMosquitto } from "../helpers/mosquitto.js";
+import { bridgeEnv, cleanupProcesses, cleanupRecorders, record, startBridge, tempDir, waitUntil } from "./harness.js";
+
+describe("dlms-bridge run: configuration errors", () => {
+  afterEach(async () => {
+    await cleanupProcesses();
+  });
+
+  it("exits with status 2 listing every error at once, without printing any password", async () => {
+    const goodPassword = "Fv8-valid-meter-pw";
+    const urlPassword = "Hn3-url-inline-pw";
+    const mqttPassword = "Rb5-mqtt-broker-pw";
+    const dbPath = join(await tempDir(), "never-created.db");
+    const bridge = await startBridge({
+      METER_SERIAL: "serial://127.0.0.1:4059", // bad transport
+      METER_FARPORT: "hdlc://127.0.0.1:70000", // bad port
+      METER_BADOBIS: "hdlc://127.0.0.1:4059?registers=voltage:1-0:32.x.0", // bad OBIS
+      METER_NOPASS: "hdlc://127.0.0.1:4059?auth=low", // LLS without a password
+      METER_INLINE: `hdlc://127.0.0.1:abc?auth=low&client=1&password=${urlPassword}`, // bad port, inline password
+      METER_VALID: "hdlc://127.0.0.1:4059?auth=low&client=1", // fine, with its password in the environment
+      METER_VALID_PASSWORD: goodPassword,
+      MQTT_URL: "mqtt://127.0.0.1:1",
+      MQTT_PASSWORD: mqttPassword, // without MQTT_USERNAME
+      HTTP_PORT: "not-a-port",
+      DB_PATH: dbPath,
+    });
+    const exit = await Promise.race([
+      bridge.exited,
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error("no exit within 20 s")), 20_000)),
+    ]);
+    expect(exit).toEqual({ code: 2, signal: null });
+
+    const errors = bridge.stderr;
+    expect(errors).toMatch(/invalid configuration \(7 error\(s\)\)/);
+    expect(errors).toMatch(/METER_SERIAL: transport 'serial' is not supported/);
+    expect(errors).toMatch(/METER_FARPORT: port 70000 is outside 1\.\.65535/);
+    expect(errors).toMatch(/METER_BADOBIS: register 'voltage': OBIS code '1-0:32\.x\.0' is not/);
+    expect(errors).toMatch(/METER_NOPASS: auth=low needs a password: set METER_NOPASS_PASSWORD/);
+    expect(errors).toMatch(/METER_INLINE: port 'abc' is not a number/);
+    expect(errors).toMatch(/MQTT_PASSWORD: is set but MQTT_USERNAME is not/);
+    expect(errors).toMatch(/HTTP_PORT: 'not-a-port' is not an integer/);
+    expect(errors).not.toMatch(/METER_VALID/);
+    for (const secret of [goodPassword, urlPassword, mqttPassword]) {
+      expect(bridge.stdout + errors).not.toContain(secret);
+    }
+    // Nothing started: no database file, no "bridge started".
+    expect(existsSync(dbPath)).toBe(false);
+    expect(bridge.logs()).toEqual([]);
+  });
+});
+
+describe("dlms-bridge run: SIGTERM", () => {
+  let broker: MosquittoHandle | undefined;
+  let sim: RunningSimulator | undefined;
+
+  afterEach(async () => {
+    await cleanupRecorders();
+    await cleanupProcesses();
+    await sim?.close();
+    await broker?.stop();
+  });
+
+  it("exits 0 within seconds, leaving retained offline status for every meter and the bridge, outbox flushed", async () => {
+    const meters = ["left", "right"];
+    broker = await startMosquitto();
+    sim = await startSimulator({ count: meters.length, port: 0, seed: 55 });
+    const recorder = await record(broker.url);
+    const dbPath = join(await tempDir(), "bridge.db");
+    const bridge = await startBridge(
+      bridgeEnv({
+        mqttUrl: broker.url,
+        dbPath,
+        meters: Object.fromEntries(
+          meters.map((id, i) => [id, `hdlc://127.0.0.1:${sim!.ports[i]}?interval=1s&timeout=2s`]),
+        ),
+      }),
+    );
+    await bridge.httpPort();
+    await waitUntil(
+      () => meters.every((id) => recorder.telemetry(id).length >= 2 && recorder.last(`dlms/${id}/status`)),
+      "readings and online status of each meter",
+    );
+    expect(recorder.last("dlms/bridge/state")?.payload).toBe("online");
+
+    const signalledAt = Date.now();
+    bridge.child.kill("SIGTERM");
+    const exit = await Promise.race([
+      bridge.exited,
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error("no exit within 10 s")), 10_000)),
+    ]);
+    expect(exit).toEqual({ code: 0, signal: null });
+    expect(Date.now() - signalledAt).toBeLessThan(10_000);
+    expect(bridge.stderr).toBe("");
+
+    // A subscriber arriving after the stop sees only retained messages: the final state.
+    const late = await record(broker.url);
+    await waitUntil(
+      () => late.last("dlms/bridge/state") !== undefined && meters.every((id) => late.last(`dlms/${id}/status`)),
+      "retained state after the stop",
+    );
+    expect(late.last("dlms/bridge/state")).toMatchObject({ payload: "offline", retain: true });
+    for (const id of meters) {
+      const status = late.last(`dlms/${id}/status`)!;
+      expect(status.retain).toBe(true);
+      expect(JSON.parse(status.payload)).toEqual({ meter: id, status: "offline" });
+    }
+    // The live subscriber saw each meter go offline after its readings, and the bridge go offline last.
+    const lastIndex = (topic: string) => recorder.messages.map((m) => m.topic).lastIndexOf(topic);
+    await waitUntil(() => recorder.last("dlms/bridge/state")?.payload === "offline", "live bridge state offline");
+    const bridgeOffline = lastIndex("dlms/bridge/state");
+    for (const id of meters) {
+      const offline = lastIndex(`dlms/${id}/status`);
+      expect(JSON.parse(recorder.messages[offline]!.payload)).toEqual({ meter: id, status: "offline" });
+      expect(offline).toBeGreaterThan(lastIndex(`dlms/${id}/telemetry`));
+      expect(offline).toBeLessThan(bridgeOffline);
+    }
+
+    // A clean stop flushed the outbox: every stored reading was acknowledged by the broker.
+    const db = new Database(dbPath, { readonly: true });
+    try {
+      expect((db.prepare("SELECT COUNT(*) AS n FROM outbox").get() as { n: number }).n).toBe(0);
+    } finally {
+      db.close();
+    }
+    expect(bridge.logs().some((l) => l.msg === "bridge stopped")).toBe(true);
+  });
+});
