@@ -9,6 +9,7 @@ import type {
   InvokeIdAndPriority,
 } from "../dlms/apdu/types.js";
 import { decodeDataLenient } from "../dlms/axdr/index.js";
+import { concatBytes } from "../dlms/codec/bytes.js";
 import { formatObis } from "../dlms/cosem/obis.js";
 import { DataAccessError, DecodeError, type DlmsError } from "../dlms/errors.js";
 import { ProtocolViolationError } from "./errors.js";
@@ -69,7 +70,7 @@ async function collectBlocks(
   for (;;) {
     if (!block.result.ok) return { ok: false, error: block.result.error };
     parts.push(block.result.raw);
-    if (block.lastBlock) return { ok: true, bytes: concat(parts) };
+    if (block.lastBlock) return { ok: true, bytes: concatBytes(...parts) };
     const expected = block.blockNumber + 1;
     const next = await x.request(
       { tag: "get-request", kind: "next", invoke, blockNumber: block.blockNumber },
@@ -107,14 +108,4 @@ function decodeOrViolation<T>(decode: () => T, what: string): T {
       `undecodable value for ${what}: ${error instanceof Error ? error.message : error}`,
     );
   }
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }

@@ -4,6 +4,7 @@
 // client's (ours cycle, the capture's may not), with the HDLC FCS recomputed. A client frame with no counterpart
 // left gets no answer (like a meter that ignores it) and is recorded as unmatched.
 import { createServer, type Server } from "node:net";
+import { concatBytes } from "../../src/dlms/codec/bytes.js";
 import { decodeFrame, encodeFrame } from "../../src/dlms/hdlc/frame.js";
 import type { Transport } from "../../src/transport/types.js";
 import { loadVectorFrames } from "../dlms/vectors.js";
@@ -40,7 +41,7 @@ export class ReplayServer {
 
   /** Feeds client bytes (any chunking); returns the captured replies to send, in order. */
   receive(bytes: Uint8Array): Uint8Array[] {
-    this.buffer = concat(this.buffer, bytes);
+    this.buffer = concatBytes(this.buffer, bytes);
     const out: Uint8Array[] = [];
     for (let frame = this.takeFrame(); frame; frame = this.takeFrame()) {
       this.received.push(frame);
@@ -150,11 +151,4 @@ function apduKind(apdu: Uint8Array): string {
 
 function hex(byte: number | undefined): string {
   return (byte ?? 0).toString(16).padStart(2, "0");
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
 }

@@ -3,6 +3,7 @@
 // production deframers, so the vectors can check those deframers rather than echo them.
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { concatBytes } from "../../src/dlms/codec/bytes.js";
 import { fromHex } from "../../src/dlms/codec/hex.js";
 
 export const VECTORS_DIR = process.env.DLMS_VECTORS_DIR ?? "/work/shared/dlms-vectors";
@@ -61,7 +62,7 @@ export function loadVectorFrames(file: string): VectorFrame[] {
     if (pending && pending.dir !== chunk.dir) {
       throw new Error(`${file}:${pending.line}: ${pending.bytes.length} byte(s) left over before direction change`);
     }
-    const bytes: Uint8Array = pending ? concat(pending.bytes, chunk.bytes) : chunk.bytes;
+    const bytes: Uint8Array = pending ? concatBytes(pending.bytes, chunk.bytes) : chunk.bytes;
     const line: number = pending?.line ?? chunk.line;
     const { frames, rest } = split(bytes, `${file}:${line}`);
     for (const f of frames) out.push({ dir: chunk.dir, bytes: f, line });
@@ -99,11 +100,4 @@ function splitWrapper(bytes: Uint8Array, _where: string): { frames: Uint8Array[]
     pos += 8 + length;
   }
   return { frames, rest: bytes.slice(pos) };
-}
-
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
 }

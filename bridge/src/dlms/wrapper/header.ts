@@ -3,6 +3,7 @@
 // PDUs are delimited by that length alone. There is no flag to resynchronise on, so a header that cannot be
 // right (wrong version, length above the bound) means the stream has lost its framing: see WrapperDeframer.
 
+import { concatBytes } from "../codec/bytes.js";
 import { ByteReader } from "../codec/reader.js";
 import { ByteWriter } from "../codec/writer.js";
 import { DecodeError, LocalProtocolError } from "../errors.js";
@@ -105,27 +106,17 @@ export class WrapperDeframer {
   private peek(n: number): Uint8Array {
     const first = this.chunks[0]!;
     if (first.length >= n) return first.subarray(0, n);
-    this.chunks = [concat(this.chunks)];
+    this.chunks = [concatBytes(...this.chunks)];
     return this.chunks[0]!.subarray(0, n);
   }
 
   private take(n: number): Uint8Array {
-    const all = this.chunks.length === 1 ? this.chunks[0]! : concat(this.chunks);
+    const all = this.chunks.length === 1 ? this.chunks[0]! : concatBytes(...this.chunks);
     const out = all.slice(0, n);
     this.chunks = n < all.length ? [all.subarray(n)] : [];
     this.buffered -= n;
     return out;
   }
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 function checkPort(what: string, v: number): void {

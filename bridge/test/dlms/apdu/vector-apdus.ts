@@ -1,6 +1,8 @@
 // APDUs out of the captured conversations: HDLC I-frames are unwrapped by their header layout (addresses end at
 // the byte with bit 0 set), segments (format bit 0x08) are joined and the LLC header dropped; wrapper PDUs lose
 // their 8-byte header. Independent of the production link layer on purpose.
+
+import { concatBytes } from "../../../src/dlms/codec/bytes.js";
 import { type Direction, loadVectorFrames } from "../vectors.js";
 
 export interface VectorApdu {
@@ -26,16 +28,6 @@ function iFrameInfo(frame: Uint8Array): Uint8Array | undefined {
   return frame.subarray(controlAt + 3, frame.length - 3); // after HCS, before FCS and flag
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
 export function loadVectorApdus(file: string): VectorApdu[] {
   const frames = loadVectorFrames(file);
   if (file.includes("wrapper")) {
@@ -50,7 +42,7 @@ export function loadVectorApdus(file: string): VectorApdu[] {
     if (segments.length === 0) firstLine = f.line;
     segments.push(info);
     if (f.bytes[1]! & SEGMENTED) continue;
-    out.push({ dir: f.dir, apdu: concat(segments).slice(LLC_HEADER_LENGTH), line: firstLine });
+    out.push({ dir: f.dir, apdu: concatBytes(...segments).slice(LLC_HEADER_LENGTH), line: firstLine });
     segments = [];
   }
   return out;

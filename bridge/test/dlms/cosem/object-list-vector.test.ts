@@ -3,6 +3,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { decodeData, encodeData } from "../../../src/dlms/axdr/index.js";
+import { concatBytes } from "../../../src/dlms/codec/bytes.js";
 import { toHex } from "../../../src/dlms/codec/hex.js";
 import { canRead, decodeObjectList, encodeObjectList } from "../../../src/dlms/cosem/association-ln.js";
 import { DecodeError } from "../../../src/dlms/errors.js";
@@ -26,16 +27,6 @@ function hdlcInfo(frame: Uint8Array): { info: Uint8Array; segmented: boolean; is
   };
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
 function startsWith(b: Uint8Array, hex: string): boolean {
   return toHex(b).startsWith(hex);
 }
@@ -50,7 +41,7 @@ function hdlcApdus(frames: VectorFrame[]): Uint8Array[] {
     if (!isIFrame || info.length === 0) continue;
     segments.push(info);
     if (segmented) continue;
-    const apdu = concat(segments);
+    const apdu = concatBytes(...segments);
     segments = [];
     expect(toHex(apdu.subarray(0, 3))).toBe("E6 E7 00");
     apdus.push(apdu.slice(3));
@@ -71,7 +62,7 @@ function joinDataBlocks(apdus: Uint8Array[]): Uint8Array {
     const raw = apdu.slice(9 + lengthBytes);
     expect(raw.length).toBe(length);
     blocks.push(raw);
-    if (apdu[3] !== 0) return concat(blocks); // last-block
+    if (apdu[3] !== 0) return concatBytes(...blocks); // last-block
   }
   throw new Error("no last block");
 }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { concatBytes } from "../../../src/dlms/codec/bytes.js";
 import { fromHex, toHex } from "../../../src/dlms/codec/hex.js";
 import { encodeClientAddress, encodeServerAddress } from "../../../src/dlms/hdlc/address.js";
 import { iControl } from "../../../src/dlms/hdlc/control.js";
@@ -32,16 +33,6 @@ function feed(chunks: Uint8Array[]): Outcome[] {
   return out;
 }
 
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
 /** An I-frame whose information field is full of 0x7E. */
 function frameWithFlagsInData(): Uint8Array {
   const info = Uint8Array.from([0xe6, 0xe6, 0x00, 0x7e, 0x7e, 0x7e, 0x01, 0x7e, 0x7e]);
@@ -55,18 +46,18 @@ function frameWithFlagsInData(): Uint8Array {
 
 describe("HdlcDeframer delimits frames by the length field", () => {
   it("takes the frame whose FCS is A1 7E whole, and the next frame after it", () => {
-    expect(feed([concat(FCS_A1_7E, SNRM)])).toEqual([`frame:${toHex(FCS_A1_7E)}`, `frame:${toHex(SNRM)}`]);
+    expect(feed([concatBytes(FCS_A1_7E, SNRM)])).toEqual([`frame:${toHex(FCS_A1_7E)}`, `frame:${toHex(SNRM)}`]);
   });
 
   it("takes frames whose information field contains 0x7E", () => {
     const f = frameWithFlagsInData();
-    expect(feed([concat(f, f)])).toEqual([`frame:${toHex(f)}`, `frame:${toHex(f)}`]);
+    expect(feed([concatBytes(f, f)])).toEqual([`frame:${toHex(f)}`, `frame:${toHex(f)}`]);
   });
 
   it("accepts consecutive frames sharing one flag, and idle flags between frames", () => {
-    const shared = concat(FCS_A1_7E, SNRM.subarray(1), SNRM.subarray(1));
+    const shared = concatBytes(FCS_A1_7E, SNRM.subarray(1), SNRM.subarray(1));
     expect(feed([shared])).toEqual([`frame:${toHex(FCS_A1_7E)}`, `frame:${toHex(SNRM)}`, `frame:${toHex(SNRM)}`]);
-    expect(feed([concat(Uint8Array.of(0x7e, 0x7e), SNRM, Uint8Array.of(0x7e), SNRM)])).toEqual([
+    expect(feed([concatBytes(Uint8Array.of(0x7e, 0x7e), SNRM, Uint8Array.of(0x7e), SNRM)])).toEqual([
       `frame:${toHex(SNRM)}`,
       `frame:${toHex(SNRM)}`,
     ]);
@@ -79,7 +70,7 @@ describe("HdlcDeframer delimits frames by the length field", () => {
         const mine = frames.filter((f) => f.dir === dir).map((f) => f.bytes);
         if (mine.length === 0) continue;
         const expected = mine.map((b) => `frame:${toHex(b)}`);
-        const stream = concat(...mine.slice(0, 12)); // bounded: 12 frames is plenty of boundaries
+        const stream = concatBytes(...mine.slice(0, 12)); // bounded: 12 frames is plenty of boundaries
         const want = expected.slice(0, 12);
         expect(feed([stream])).toEqual(want);
         for (let cut = 1; cut < stream.length; cut++) {
@@ -95,7 +86,7 @@ describe("HdlcDeframer resynchronises after errors", () => {
   it("reports a bad FCS and still takes the next frame", () => {
     const bad = FCS_A1_7E.slice();
     bad[12] = bad[12]! ^ 0xff; // data byte
-    expect(feed([concat(bad, SNRM)])).toEqual(["error:bad-fcs", `frame:${toHex(SNRM)}`]);
+    expect(feed([concatBytes(bad, SNRM)])).toEqual(["error:bad-fcs", `frame:${toHex(SNRM)}`]);
   });
 
   it("reports a bad HCS as soon as the header is in, without waiting for the claimed length", () => {
@@ -105,23 +96,23 @@ describe("HdlcDeframer resynchronises after errors", () => {
     d.push(bad.subarray(0, 10));
     const first = outcomes(d);
     expect(first[0]).toBe("error:bad-hcs");
-    d.push(concat(bad.subarray(10), SNRM));
+    d.push(concatBytes(bad.subarray(10), SNRM));
     expect(outcomes(d)).toContain(`frame:${toHex(SNRM)}`);
   });
 
   it("skips leading garbage (reported) up to the next flag", () => {
-    expect(feed([concat(Uint8Array.of(1, 2, 3), SNRM)])).toEqual(["error:bad-flag", `frame:${toHex(SNRM)}`]);
+    expect(feed([concatBytes(Uint8Array.of(1, 2, 3), SNRM)])).toEqual(["error:bad-flag", `frame:${toHex(SNRM)}`]);
   });
 
   it("reports a non-type-3 format field and recovers", () => {
-    expect(feed([concat(Uint8Array.of(0x7e, 0x12, 0x34, 0x56), SNRM)])).toEqual([
+    expect(feed([concatBytes(Uint8Array.of(0x7e, 0x12, 0x34, 0x56), SNRM)])).toEqual([
       "error:bad-format",
       `frame:${toHex(SNRM)}`,
     ]);
   });
 
   it("recovers from a truncated frame followed by a good one", () => {
-    const out = feed([concat(FCS_A1_7E.subarray(0, 14), FCS_A1_7E, SNRM)]);
+    const out = feed([concatBytes(FCS_A1_7E.subarray(0, 14), FCS_A1_7E, SNRM)]);
     expect(out.filter((o) => o.startsWith("frame:"))).toEqual([`frame:${toHex(FCS_A1_7E)}`, `frame:${toHex(SNRM)}`]);
     expect(out.filter((o) => o.startsWith("error:")).length).toBeGreaterThan(0);
   });

@@ -2,6 +2,7 @@
 // (never throw), always return, keep memory bounded, and recover the good frames around a damaged one.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { concatBytes } from "../../../src/dlms/codec/bytes.js";
 import { toHex } from "../../../src/dlms/codec/hex.js";
 import { DecodeError, DlmsError } from "../../../src/dlms/errors.js";
 import { HdlcDeframer } from "../../../src/dlms/hdlc/deframer.js";
@@ -64,16 +65,6 @@ function mutate(frame: Uint8Array, m: { kind: string; at: number; value: number 
   return Uint8Array.from(b);
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
 describe("HdlcDeframer properties", () => {
   it("random bytes in random chunks: only frames or DecodeErrors, bounded buffer, always returns", () => {
     fc.assert(
@@ -109,7 +100,7 @@ describe("HdlcDeframer properties", () => {
           const frames = Array.from({ length: count }, (_, i) => VECTOR_FRAMES[(start + i) % VECTOR_FRAMES.length]!);
           const victim = 1 + (start % (count - 2));
           const damaged = mutations.reduce((f, m) => mutate(f, m), frames[victim]!);
-          const stream = concat(frames.map((f, i) => (i === victim ? damaged : f)));
+          const stream = concatBytes(...frames.map((f, i) => (i === victim ? damaged : f)));
           const got = runDeframer(chunked(stream, cuts));
           const want = frames.filter((_, i) => i !== victim).map((f) => toHex(f));
           // The victim may still come out if the damage left it valid (e.g. its opening flag deleted: the

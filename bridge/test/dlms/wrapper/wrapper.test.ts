@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { concatBytes } from "../../../src/dlms/codec/bytes.js";
 import { fromHex, toHex } from "../../../src/dlms/codec/hex.js";
 import { DecodeError, LocalProtocolError } from "../../../src/dlms/errors.js";
 import type { DeframerResult } from "../../../src/dlms/hdlc/deframer.js";
@@ -27,16 +28,6 @@ function events(link: WrapperLink): LinkEvent[] {
   return out;
 }
 
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
 const RLRQ = fromHex("00 01 00 10 00 01 00 05 62 03 80 01 00");
 
 describe("wrapper PDUs from the captures", () => {
@@ -57,7 +48,7 @@ describe("wrapper PDUs from the captures", () => {
           .slice(0, 6)
           .map((f) => f.bytes);
         const want = pdus.map((b) => `pdu:${toHex(b)}`);
-        const stream = concat(...pdus);
+        const stream = concatBytes(...pdus);
         for (let cut = 0; cut <= stream.length; cut++) {
           expect(feed([stream.subarray(0, cut), stream.subarray(cut)]), `cut ${cut}`).toEqual(want);
         }
@@ -70,7 +61,7 @@ describe("WrapperDeframer errors", () => {
   it("reports a wrong version, drops what was buffered and restarts with the next chunk", () => {
     const bad = RLRQ.slice();
     bad[1] = 0x02;
-    expect(feed([concat(bad, RLRQ), RLRQ])).toEqual(["error:bad-format", `pdu:${toHex(RLRQ)}`]);
+    expect(feed([concatBytes(bad, RLRQ), RLRQ])).toEqual(["error:bad-format", `pdu:${toHex(RLRQ)}`]);
   });
 
   it("reports a length above maxPduLength as too-large without waiting for it", () => {
@@ -80,7 +71,7 @@ describe("WrapperDeframer errors", () => {
   });
 
   it("decodeWrapper refuses bytes after the payload and short input with DecodeError", () => {
-    expect(() => decodeWrapper(concat(RLRQ, Uint8Array.of(0)))).toThrow(DecodeError);
+    expect(() => decodeWrapper(concatBytes(RLRQ, Uint8Array.of(0)))).toThrow(DecodeError);
     expect(() => decodeWrapper(RLRQ.subarray(0, 10))).toThrow(expect.objectContaining({ code: "truncated" }));
   });
 
