@@ -14,7 +14,7 @@ import { createDlmsSessionFactory } from "./poller/dlms-session.js";
 import { PollerEngine } from "./poller/engine.js";
 import type { MeterEventKind, MeterRuntimeState, PollerHooks, SessionFactory } from "./poller/types.js";
 import { deliveryHooks } from "./publish/delivery-hooks.js";
-import { MqttPublisher, publisherOptions } from "./publish/mqtt-publisher.js";
+import { MqttPublisher, publisherOptions, withoutCredentials } from "./publish/mqtt-publisher.js";
 import { statusPayload, statusTopic } from "./publish/payloads.js";
 import { openDatabase } from "./store/db.js";
 import { recordEvent, schedulePruning } from "./store/events.js";
@@ -157,7 +157,7 @@ export async function startBridge(config: BridgeConfig, log: Logger, options: St
   log.info(
     {
       meters: config.meters.map((m) => m.id),
-      mqtt: redactUrl(config.mqtt.url),
+      mqtt: withoutCredentials(config.mqtt.url),
       httpPort: http.port,
       db: config.dbPath,
     },
@@ -183,16 +183,4 @@ export async function startBridge(config: BridgeConfig, log: Logger, options: St
   };
 
   return { httpPort: http.port, stop, engine, publisher };
-}
-
-/** mqtt://user:pass@host -> mqtt://host, for logs. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    u.username = "";
-    u.password = "";
-    return u.toString();
-  } catch {
-    return "<invalid url>";
-  }
 }

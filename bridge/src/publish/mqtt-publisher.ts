@@ -262,7 +262,7 @@ export class MqttPublisher {
 }
 
 /** The URL with any user:password@ removed (config refuses them, but the publisher may be built directly). */
-function withoutCredentials(url: string): string {
+export function withoutCredentials(url: string): string {
   try {
     const parsed = new URL(url);
     parsed.username = "";
