@@ -120,5 +120,5 @@ describe("dlms-bridge run: broker outage", () => {
       expect(JSON.parse(late.last(`dlms/${id}/status`)!.payload)).toEqual({ meter: id, status: "online" });
       await waitUntil(() => late.last(`dlms/${id}/attributes`) !== undefined, `retained attributes of ${id}`);
     }
-  });
+  }, 90_000);
 });

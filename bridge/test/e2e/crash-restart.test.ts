@@ -130,5 +130,5 @@ describe("dlms-bridge run: SIGKILL and restart on the same database", () => {
       expect(firstRun.length).toBeGreaterThanOrEqual(counted[id]!);
       expect(missingSlots(firstRun, INTERVAL_MS)).toBe(0);
     }
-  });
+  }, 90_000);
 });

@@ -100,7 +100,7 @@ describe("dlms-bridge run: faulty meters next to healthy ones", () => {
       30_000,
       100,
     );
-  });
+  }, 60_000);
 
   afterAll(async () => {
     await cleanupRecorders();
@@ -121,15 +121,21 @@ describe("dlms-bridge run: faulty meters next to healthy ones", () => {
     for (const id of HEALTHY) {
       const readings = recorder.telemetry(id);
       expect(inOrder(readings)).toBe(true);
-      expect(missingSlots(readings, INTERVAL_MS)).toBeLessThanOrEqual(meters.find((m) => m.id === id)!.skippedSlots);
-      expect(meters.find((m) => m.id === id)).toMatchObject({ up: true, breaker: "closed", lastError: null });
+      // Not one slot missed or skipped: polls of a meter never wait for another meter's timeouts or retries.
+      expect(missingSlots(readings, INTERVAL_MS)).toBe(0);
+      expect(meters.find((m) => m.id === id)).toMatchObject({
+        up: true,
+        breaker: "closed",
+        lastError: null,
+        skippedSlots: 0,
+      });
       // Published promptly, not held up behind a meter that never answers (generous bound for a loaded machine).
       for (const m of recorder.messages.filter((msg) => msg.topic === `dlms/${id}/telemetry`)) {
         expect(m.at - (JSON.parse(m.payload) as { ts: number }).ts).toBeLessThan(5000);
       }
     }
     for (const id of BAD) expect(recorder.telemetry(id)).toEqual([]);
-  });
+  }, 30_000);
 
   it("shows each bad meter's breaker, down state, failed connects and cause in /metrics and /api/meters", async () => {
     const samples: Sample[] = await scrape(httpPort);

@@ -53,7 +53,7 @@ describe("dlms-bridge run: configuration errors", () => {
     // Nothing started: no database file, no "bridge started".
     expect(existsSync(dbPath)).toBe(false);
     expect(bridge.logs()).toEqual([]);
-  });
+  }, 30_000);
 });
 
 describe("dlms-bridge run: SIGTERM", () => {
@@ -130,5 +130,5 @@ describe("dlms-bridge run: SIGTERM", () => {
       db.close();
     }
     expect(bridge.logs().some((l) => l.msg === "bridge stopped")).toBe(true);
-  });
+  }, 45_000);
 });

@@ -59,7 +59,7 @@ describe("dlms-bridge run: three meters to MQTT", () => {
       "4 readings of every meter",
       20_000,
     );
-  });
+  }, 45_000);
 
   afterAll(async () => {
     await cleanupRecorders();
@@ -157,5 +157,5 @@ describe("dlms-bridge run: three meters to MQTT", () => {
       expect(m).toMatchObject({ up: true, connected: true, breaker: "closed", consecutiveFailures: 0 });
       expect(m.lastError).toBeNull();
     }
-  });
+  }, 30_000);
 });
