@@ -71,6 +71,10 @@ describe("dlms-bridge run: broker outage", () => {
     // Readings polled during the outage are in the durable outbox, not lost.
     const during = await scrape(httpPort);
     expect(metricValue(during, "dlms_bridge_outbox_pending")).toBeGreaterThanOrEqual(METERS.length * 2);
+    // Not ready without a broker (alive all the same: polling goes on).
+    const readyz = await fetch(`http://127.0.0.1:${httpPort}/readyz`);
+    expect(readyz.status).toBe(503);
+    expect(await readyz.text()).toMatch(/mqtt broker not connected/);
 
     await broker.restart();
     const upAt = Date.now();

@@ -3,6 +3,7 @@
 // the bad ones show their breaker and failures in /metrics and /api/meters; no password appears anywhere.
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningSimulator, type SimulatorOptions, startSimulator } from "../../src/sim/server.js";
 import { type MosquittoHandle, startMosquitto } from "../helpers/mosquitto.js";
@@ -175,6 +176,30 @@ describe("dlms-bridge run: faulty meters next to healthy ones", () => {
       expect(m.lastError, `lastError of ${id}`).toMatch(causes[id]);
     }
     expect(meters.get("refused")!.lastError).not.toMatch(/authentication/i);
+  });
+
+  it("keeps each bad meter's failures and breaker moves in the events table, and none for the healthy ones", () => {
+    const db = new Database(dbPath, { readonly: true });
+    let events: { meter: string; kind: string; detail: string }[];
+    try {
+      events = db.prepare("SELECT meter, kind, detail FROM events ORDER BY id").all() as typeof events;
+    } finally {
+      db.close();
+    }
+    for (const id of BAD) {
+      const mine = events.filter((e) => e.meter === id);
+      const moves = mine.filter((e) => e.kind === "breaker").map((e) => JSON.parse(e.detail) as { to: string });
+      expect(moves.map((m) => m.to).slice(0, 3), `breaker moves of ${id}`).toEqual(["open", "half-open", "open"]);
+      expect(
+        mine.some((e) => e.kind === "connect-failed"),
+        `connect-failed of ${id}`,
+      ).toBe(true);
+      expect(mine.some((e) => e.kind === "connect")).toBe(false);
+    }
+    for (const id of HEALTHY) {
+      const kinds = events.filter((e) => e.meter === id).map((e) => e.kind);
+      expect(kinds, `events of ${id}`).toEqual(["connect"]);
+    }
   });
 
   it("never shows a meter password in /metrics, /api/meters, the logs or the database", async () => {

@@ -13,21 +13,35 @@ import {
   bridgeEnv,
   cleanupProcesses,
   cleanupRecorders,
+  httpGet,
   inOrder,
+  metricValue,
   missingSlots,
   type Recorder,
   readingsCounted,
   record,
+  type Sample,
   scrape,
   startBridge,
+  type Telemetry,
   tempDir,
   waitUntil,
 } from "./harness.js";
 
 const METERS = ["alpha", "beta", "gamma"] as const;
+/** alpha and beta over HDLC, gamma over the IEC 62056-47 wrapper (the simulator serves both). */
+const TRANSPORT = { alpha: "hdlc", beta: "hdlc", gamma: "wrapper" } as const;
 const INTERVAL_MS = 1000;
 const SERIAL_BASE = 40_000_001;
 const KEYS = REGISTER_SETS.default!.map((r) => r.key);
+/** What the simulator's scaler_unit attributes say (checked against them below). */
+const UNITS: Record<string, string> = {
+  voltage: "V",
+  current: "A",
+  frequency: "Hz",
+  active_power: "W",
+  active_energy: "Wh",
+};
 
 describe("dlms-bridge run: three meters to MQTT", () => {
   let broker: MosquittoHandle;
@@ -40,7 +54,14 @@ describe("dlms-bridge run: three meters to MQTT", () => {
   beforeAll(async () => {
     broker = await startMosquitto();
     // Voltage scaler -2 (0.01 V) instead of the usual -1: a bridge ignoring scaler_unit would publish 23012 "V".
-    sim = await startSimulator({ count: 3, port: 0, seed: 7, serialBase: SERIAL_BASE, voltageScaler: -2 });
+    sim = await startSimulator({
+      count: 3,
+      port: 0,
+      wrapperPort: 0,
+      seed: 7,
+      serialBase: SERIAL_BASE,
+      voltageScaler: -2,
+    });
     recorder = await record(broker.url);
     const dir = await tempDir();
     startedAt = Date.now();
@@ -49,7 +70,10 @@ describe("dlms-bridge run: three meters to MQTT", () => {
         mqttUrl: broker.url,
         dbPath: join(dir, "bridge.db"),
         meters: Object.fromEntries(
-          METERS.map((id, i) => [id, `hdlc://127.0.0.1:${sim.ports[i]}?interval=1s&timeout=2s`]),
+          METERS.map((id, i) => {
+            const port = TRANSPORT[id] === "wrapper" ? sim.wrapperPorts[i] : sim.ports[i];
+            return [id, `${TRANSPORT[id]}://127.0.0.1:${port}?interval=1s&timeout=2s`];
+          }),
         ),
       }),
     );
@@ -123,13 +147,13 @@ describe("dlms-bridge run: three meters to MQTT", () => {
           return [`unit_${spec.key}`, decodeScalerUnit(result.data).unitSymbol];
         }),
       );
-      expect(expectedUnits).toMatchObject({ unit_voltage: "V", unit_frequency: "Hz", unit_active_energy: "Wh" });
+      expect(expectedUnits).toEqual(Object.fromEntries(KEYS.map((key) => [`unit_${key}`, UNITS[key]])));
       expect(JSON.parse(attributes.payload)).toEqual({
         meter: id,
         serial_number: String(SERIAL_BASE + i),
         logical_device_name: slot.model.logicalDeviceName,
         firmware: slot.model.firmwareVersion,
-        transport: "hdlc",
+        transport: TRANSPORT[id],
         ...expectedUnits,
       });
       const status = late.last(`dlms/${id}/status`)!;
@@ -142,15 +166,34 @@ describe("dlms-bridge run: three meters to MQTT", () => {
   it("delivers exactly the readings the bridge counted, and reports every meter up", async () => {
     // Read what arrived, then what was counted: every counted reading was published, so equality means none is
     // missing (the next poll leaves a window of most of a second for both reads to agree).
+    let samples: Sample[] = [];
+    let lastReceived: Telemetry[] = [];
     await waitUntil(
       async () => {
-        const received = METERS.map((id) => recorder.telemetry(id).length);
-        const samples = await scrape(httpPort);
-        return METERS.every((id, i) => readingsCounted(samples, id) === received[i]);
+        const received = METERS.map((id) => recorder.telemetry(id));
+        samples = await scrape(httpPort);
+        lastReceived = received.map((r) => r.at(-1)!);
+        return METERS.every((id, i) => readingsCounted(samples, id) === received[i]!.length);
       },
       "received readings to equal dlms_bridge_meter_reads_total",
       10_000,
     );
+    // At that moment the newest counted reading is the newest received one: the value gauges (labelled with the
+    // unit) hold exactly what was published.
+    for (const [i, id] of METERS.entries()) {
+      for (const key of KEYS) {
+        const gauge = samples.find(
+          (s) => s.name === "dlms_bridge_meter_value" && s.labels.meter === id && s.labels.key === key,
+        );
+        expect(gauge?.labels.unit, `unit label of ${id}/${key}`).toBe(UNITS[key]);
+        expect(gauge?.value, `gauge of ${id}/${key}`).toBeCloseTo(lastReceived[i]![key] as number, 6);
+      }
+      expect(metricValue(samples, "dlms_bridge_meter_up", { meter: id })).toBe(1);
+      expect(metricValue(samples, "dlms_bridge_meter_connects_total", { meter: id, result: "ok" })).toBe(1);
+    }
+    expect(metricValue(samples, "dlms_bridge_mqtt_connected")).toBe(1);
+    expect(await httpGet(httpPort, "/readyz")).toBe("ready\n");
+    expect(await httpGet(httpPort, "/healthz")).toBe("ok\n");
     const meters = await apiMeters(httpPort);
     expect(meters.map((m) => m.id).sort()).toEqual([...METERS].sort());
     for (const m of meters) {
