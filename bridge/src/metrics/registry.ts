@@ -47,7 +47,8 @@ export interface CreateMetricsOptions {
 }
 
 /** Seconds: one meter round trip is ~50 ms on a LAN and several seconds over slow serial/GPRS links. */
-const READ_DURATION_BUCKETS = [0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60];
+// From a meter on a LAN (a few ms) to a slow meter behind a GPRS modem (tens of seconds).
+const READ_DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60];
 
 export function createMetrics(options: CreateMetricsOptions = {}): BridgeMetrics {
   const registry = new Registry();

@@ -6,7 +6,18 @@ import Database from "better-sqlite3";
 import { afterEach, describe, expect, it } from "vitest";
 import { type RunningSimulator, startSimulator } from "../../src/sim/server.js";
 import { type MosquittoHandle, startMosquitto } from "../helpers/mosquitto.js";
-import { bridgeEnv, cleanupProcesses, cleanupRecorders, record, startBridge, tempDir, waitUntil } from "./harness.js";
+import {
+  bridgeEnv,
+  cleanupProcesses,
+  cleanupRecorders,
+  inOrder,
+  metricValue,
+  record,
+  scrape,
+  startBridge,
+  tempDir,
+  waitUntil,
+} from "./harness.js";
 
 describe("dlms-bridge run: configuration errors", () => {
   afterEach(async () => {
@@ -58,19 +69,20 @@ describe("dlms-bridge run: configuration errors", () => {
 
 describe("dlms-bridge run: SIGTERM", () => {
   let broker: MosquittoHandle | undefined;
-  let sim: RunningSimulator | undefined;
+  const sims: RunningSimulator[] = [];
 
   afterEach(async () => {
     await cleanupRecorders();
     await cleanupProcesses();
-    await sim?.close();
+    await Promise.all(sims.splice(0).map((s) => s.close()));
     await broker?.stop();
   });
 
   it("exits 0 within seconds, leaving retained offline status for every meter and the bridge, outbox flushed", async () => {
     const meters = ["left", "right"];
     broker = await startMosquitto();
-    sim = await startSimulator({ count: meters.length, port: 0, seed: 55 });
+    const sim = await startSimulator({ count: meters.length, port: 0, seed: 55 });
+    sims.push(sim);
     const recorder = await record(broker.url);
     const dbPath = join(await tempDir(), "bridge.db");
     const bridge = await startBridge(
@@ -78,7 +90,7 @@ describe("dlms-bridge run: SIGTERM", () => {
         mqttUrl: broker.url,
         dbPath,
         meters: Object.fromEntries(
-          meters.map((id, i) => [id, `hdlc://127.0.0.1:${sim!.ports[i]}?interval=1s&timeout=2s`]),
+          meters.map((id, i) => [id, `hdlc://127.0.0.1:${sim.ports[i]}?interval=1s&timeout=2s`]),
         ),
       }),
     );
@@ -131,4 +143,63 @@ describe("dlms-bridge run: SIGTERM", () => {
     }
     expect(bridge.logs().some((l) => l.msg === "bridge stopped")).toBe(true);
   }, 45_000);
+
+  it("exits 0 within seconds with the broker down and a meter mid-request; the next start delivers what was kept", async () => {
+    broker = await startMosquitto();
+    const healthy = await startSimulator({ port: 0, seed: 56 });
+    const silent = await startSimulator({ port: 0, seed: 57, silence: true });
+    sims.push(healthy, silent);
+    const recorder = await record(broker.url);
+    const dbPath = join(await tempDir(), "bridge.db");
+    const env = bridgeEnv({
+      mqttUrl: broker.url,
+      dbPath,
+      meters: {
+        live: `hdlc://127.0.0.1:${healthy.ports[0]}?interval=1s&timeout=2s`,
+        // Default 5 s timeout: a request is still waiting for an answer when SIGTERM arrives.
+        mute: `hdlc://127.0.0.1:${silent.ports[0]}?interval=1s`,
+      },
+    });
+    const first = await startBridge(env);
+    const httpPort = await first.httpPort();
+    await waitUntil(() => recorder.telemetry("live").length >= 1, "a first reading");
+    await broker.kill();
+    await waitUntil(
+      async () => metricValue(await scrape(httpPort), "dlms_bridge_outbox_pending") >= 2,
+      "readings kept in the outbox while the broker is down",
+    );
+
+    const signalledAt = Date.now();
+    first.child.kill("SIGTERM");
+    const exit = await Promise.race([
+      first.exited,
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error("no exit within 10 s")), 15_000)),
+    ]);
+    expect(exit).toEqual({ code: 0, signal: null });
+    expect(Date.now() - signalledAt).toBeLessThan(10_000);
+    const kept = outboxTimestamps(dbPath);
+    expect(kept.length).toBeGreaterThanOrEqual(2);
+
+    await broker.restart();
+    await recorder.resubscribe();
+    const second = await startBridge(env);
+    await second.httpPort();
+    await waitUntil(
+      () => kept.every((ts) => recorder.telemetry("live").some((r) => r.ts === ts)),
+      "the readings kept at the stop to arrive from the next start",
+      20_000,
+    );
+    expect(inOrder(recorder.telemetry("live"))).toBe(true);
+  }, 60_000);
 });
+
+/** ts of the telemetry rows left in the outbox of a stopped bridge. */
+function outboxTimestamps(dbPath: string): number[] {
+  const db = new Database(dbPath, { readonly: true });
+  try {
+    const rows = db.prepare("SELECT payload FROM outbox ORDER BY id").all() as { payload: string }[];
+    return rows.map((row) => (JSON.parse(row.payload) as { ts: number }).ts);
+  } finally {
+    db.close();
+  }
+}
