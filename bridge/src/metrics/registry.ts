@@ -46,7 +46,6 @@ export interface CreateMetricsOptions {
   defaultMetrics?: boolean;
 }
 
-/** Seconds: one meter round trip is ~50 ms on a LAN and several seconds over slow serial/GPRS links. */
 // From a meter on a LAN (a few ms) to a slow meter behind a GPRS modem (tens of seconds).
 const READ_DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60];
 
