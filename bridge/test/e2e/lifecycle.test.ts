@@ -173,7 +173,7 @@ describe("dlms-bridge run: SIGTERM", () => {
     first.child.kill("SIGTERM");
     const exit = await Promise.race([
       first.exited,
-      new Promise<never>((_, reject) => setTimeout(() => reject(new Error("no exit within 10 s")), 15_000)),
+      new Promise<never>((_, reject) => setTimeout(() => reject(new Error("no exit within 10 s")), 10_000)),
     ]);
     expect(exit).toEqual({ code: 0, signal: null });
     expect(Date.now() - signalledAt).toBeLessThan(10_000);
