@@ -42,7 +42,8 @@ Reads COSEM objects from one meter and prints each value with its scaler and uni
                         environment, or --meter with METER_<ID>_PASSWORD)
   --obis OBIS           object to read, 1.0.32.7.0.255 or 1-0:32.7.0[*255]; repeatable; CLASS/OBIS[/ATTR]
                         (e.g. 1/0.0.42.0.0.255) overrides --class/--attr for that object
-  --class N             interface class of the objects (default 3, Register)
+  --class N             interface class of the objects (default: by OBIS — 3 Register for electricity
+                        values, 1 Data for abstract objects, 8 clock, 7 profiles, 15 association)
   --attr N              attribute to read (default 2, value)
   --timeout MS          per-step timeout in milliseconds (default 5000)
   --disc-first          send DISC before SNRM (frees a meter left busy by a dead client)
@@ -163,7 +164,7 @@ export function buildReadPlan(values: ReadValues): ReadPlan {
 }
 
 function buildSpecs(values: ReadValues, meter: MeterConfig | undefined): RegisterSpec[] {
-  const classId = intOption("class", values.class, 0, 0xffff) ?? 3;
+  const classId = intOption("class", values.class, 0, 0xffff);
   const attributeId = intOption("attr", values.attr, -128, 127) ?? 2;
   const obisList = values.obis ?? [];
   if (obisList.length === 0) {
@@ -176,7 +177,7 @@ function buildSpecs(values: ReadValues, meter: MeterConfig | undefined): Registe
 /** "OBIS" (with --class/--attr) or "CLASS/OBIS[/ATTR]" for objects of different classes in one read. */
 export function parseObjectArgument(
   text: string,
-  defaultClass: number,
+  defaultClass: number | undefined,
   defaultAttribute: number,
 ): { obis: string; classId: number; attributeId: number } {
   const qualified = /^(\d+)\/([^/]+)(?:\/(-?\d+))?$/.exec(text.trim());
@@ -187,12 +188,25 @@ export function parseObjectArgument(
   } catch (error) {
     throw new UsageError(`--obis: ${error instanceof Error ? error.message : String(error)}`);
   }
-  if (!qualified) return { obis, classId: defaultClass, attributeId: defaultAttribute };
+  if (!qualified) return { obis, classId: defaultClass ?? likelyClass(obis), attributeId: defaultAttribute };
   return {
     obis,
     classId: intOption("obis class", qualified[1], 0, 0xffff)!,
     attributeId: qualified[3] === undefined ? defaultAttribute : intOption("obis attribute", qualified[3], -128, 127)!,
   };
+}
+
+/**
+ * Without --class, the interface class an OBIS code usually has, so `--obis 0.0.96.1.0.255` reads a serial number
+ * rather than failing as a Register: clock 8, association 15, load profiles 7, other abstract objects Data (1),
+ * electricity values Register (3).
+ */
+export function likelyClass(obis: string): number {
+  const [a, , c, d] = obis.split(".").map(Number);
+  if (obis === "0.0.1.0.0.255") return 8;
+  if (a === 0 && c === 40 && d === 0) return 15;
+  if (c === 99 || c === 98) return 7;
+  return a === 0 ? 1 : 3;
 }
 
 /** METER_<ID> from the env file, parsed by the bridge's own config code (password from METER_<ID>_PASSWORD too). */
