@@ -1,7 +1,9 @@
 // E2E 4: one meter silent, one garbling every frame (bad FCS), one refusing the association and one with the wrong
 // LLS password, next to two healthy meters (one of them behind LLS). The healthy meters stay on their 1 s grid;
-// the bad ones show their breaker and failures in /metrics and /api/meters; no password appears anywhere.
-import { readFile } from "node:fs/promises";
+// the bad ones show their breaker and failures in /metrics and /api/meters; no password (meter LLS or broker login)
+// appears anywhere.
+import { execFileSync } from "node:child_process";
+import { chmod, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -30,7 +32,9 @@ const INTERVAL_MS = 1000;
 const GOOD_PASSWORD = "Gx7-meterpass-LLS"; // the healthy LLS meter's (correct) password
 const METER_PASSWORD = "Kq2-otherpass-LLS"; // what the "badpass" meter really expects
 const WRONG_PASSWORD = "Zt9-wrongpass-LLS"; // what the bridge sends it
-const SECRETS = [GOOD_PASSWORD, METER_PASSWORD, WRONG_PASSWORD];
+const MQTT_PASSWORD = "Wd4-broker-login-pw"; // the bridge's broker password (the broker refuses anonymous clients)
+const READER = { username: "e2e-reader", password: "reader-pw" };
+const SECRETS = [GOOD_PASSWORD, METER_PASSWORD, WRONG_PASSWORD, MQTT_PASSWORD];
 
 const HEALTHY = ["plain", "secure"] as const;
 const BAD = ["silent", "garbled", "refused", "badpass"] as const;
@@ -56,14 +60,22 @@ describe("dlms-bridge run: faulty meters next to healthy ones", () => {
   const seenOpen = new Set<string>();
 
   beforeAll(async () => {
-    broker = await startMosquitto();
+    const authDir = await tempDir();
+    const passwordFile = join(authDir, "passwd");
+    await writeFile(passwordFile, "");
+    execFileSync("mosquitto_passwd", ["-b", passwordFile, "bridge", MQTT_PASSWORD]);
+    execFileSync("mosquitto_passwd", ["-b", passwordFile, READER.username, READER.password]);
+    // Started as root, mosquitto drops to its own user, which must be able to read the file.
+    await chmod(authDir, 0o755);
+    await chmod(passwordFile, 0o644);
+    broker = await startMosquitto({ extraConfig: `allow_anonymous false\npassword_file ${passwordFile}` });
     const ports = {} as Record<MeterId, number>;
     for (const [id, options] of Object.entries(SIMULATORS) as [MeterId, SimulatorOptions][]) {
       const sim = await startSimulator({ ...options, port: 0 });
       sims.push(sim);
       ports[id] = sim.ports[0]!;
     }
-    recorder = await record(broker.url);
+    recorder = await record(broker.url, ["dlms/#"], READER);
     dbPath = join(await tempDir(), "bridge.db");
     const url = (id: MeterId, query: string) => `hdlc://127.0.0.1:${ports[id]}?interval=1s&${query}`;
     bridge = await startBridge(
@@ -81,6 +93,8 @@ describe("dlms-bridge run: faulty meters next to healthy ones", () => {
         extra: {
           METER_SECURE_PASSWORD: GOOD_PASSWORD,
           METER_BADPASS_PASSWORD: WRONG_PASSWORD,
+          MQTT_USERNAME: "bridge",
+          MQTT_PASSWORD,
           BREAKER_FAILURE_THRESHOLD: "2",
           BREAKER_OPEN_SECONDS: "2",
           LOG_LEVEL: "debug", // the most talkative level: secrets must stay out of it too
@@ -202,7 +216,7 @@ describe("dlms-bridge run: faulty meters next to healthy ones", () => {
     }
   });
 
-  it("never shows a meter password in /metrics, /api/meters, the logs or the database", async () => {
+  it("never shows a meter or broker password in /metrics, /api/meters, the logs or the database", async () => {
     const metrics = await httpGet(httpPort, "/metrics");
     const api = await httpGet(httpPort, "/api/meters");
     const database = await Promise.all(

@@ -255,11 +255,16 @@ export interface Recorder {
 
 const recorders = new Set<Recorder>();
 
-export async function record(url: string, topics: string[] = ["dlms/#"]): Promise<Recorder> {
+export async function record(
+  url: string,
+  topics: string[] = ["dlms/#"],
+  credentials?: { username: string; password: string },
+): Promise<Recorder> {
   const client = await mqtt.connectAsync(url, {
     reconnectPeriod: 100,
     clean: true,
     clientId: `e2e-sub-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
+    ...credentials,
   });
   const messages: Received[] = [];
   client.on("message", (topic, payload, packet) => {
