@@ -379,6 +379,7 @@ export class DlmsClient implements DlmsClientApi {
         if (this.options.onFrame) this.heldRx = { bytes: event.bytes, summary: event.summary };
         return;
       case "discarded":
+        this.waiter.noteDiscarded((event.error as { code?: string }).code ?? event.error.name);
         this.options.onDiscarded?.(event.error);
         return;
       case "connected":

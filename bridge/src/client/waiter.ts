@@ -26,6 +26,8 @@ export interface WaitSpec<T> {
 interface Pending {
   step: ClientStep;
   what: string;
+  /** Frames discarded (bad FCS, wrong address...) while waiting: a timeout then says the line is garbled. */
+  discarded: Map<string, number>;
   offer(event: ClientEvent): boolean;
   fail(error: Error): void;
 }
@@ -55,6 +57,12 @@ export class ReplyWaiter {
     return this.pending?.offer(event) ?? false;
   }
 
+  /** A received frame was thrown away while this wait runs (reason: e.g. "bad-fcs"). */
+  noteDiscarded(reason: string): void {
+    const d = this.pending?.discarded;
+    if (d) d.set(reason, (d.get(reason) ?? 0) + 1);
+  }
+
   /** Rejects the pending wait (if any) with the error built for it. */
   failWith(makeError: (pending: { step: ClientStep; what: string }) => Error): void {
     const pending = this.pending;
@@ -76,13 +84,16 @@ export class ReplyWaiter {
       const timer = setTimeout(() => {
         if (onTimeout === "tolerate") settle(() => resolve(undefined));
         else {
-          const message = `${spec.hint ?? `no answer to ${what}`} (timeout ${timeoutMs} ms, step ${step})`;
+          const garbled = [...pending.discarded].map(([reason, n]) => `${n} ${reason}`).join(", ");
+          const seen = garbled ? `; frames discarded meanwhile: ${garbled}` : "";
+          const message = `${spec.hint ?? `no answer to ${what}`} (timeout ${timeoutMs} ms, step ${step}${seen})`;
           settle(() => reject(new TimeoutError(step, message, timeoutMs)));
         }
       }, timeoutMs);
       const pending: Pending = {
         step,
         what,
+        discarded: new Map(),
         offer: (event) => {
           let value: T | undefined | false;
           try {

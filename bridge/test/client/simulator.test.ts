@@ -115,6 +115,15 @@ describe("DlmsClient against the simulator", () => {
     expect(error.step).toBe("snrm");
   });
 
+  it("a timeout on a garbled line says how many frames were discarded and why", async () => {
+    const port = await simulator({ corruptFcsEvery: 1 });
+    const error = await client(port, { timeoutMs: 300 })
+      .connect()
+      .catch((e) => e);
+    expect(error).toBeInstanceOf(TimeoutError);
+    expect(error.message).toMatch(/no answer to SNRM.*frames discarded meanwhile: \d+ bad-fcs/);
+  });
+
   it("a meter dropping the connection mid-frame rejects the pending read with ConnectionClosedError", async () => {
     const port = await simulator({ dropMidFrameAfter: 3 }); // UA, AARE, one GET answer, then half a frame
     const c = client(port, { timeoutMs: 5000 });
