@@ -125,6 +125,7 @@ export async function startBridge(config: BridgeConfig, log: Logger, options: St
   const configById = new Map(config.meters.map((m) => [m.id, withoutSecrets(m)]));
   const http: HttpServerHandle = await startHttpServer({
     port: config.httpPort,
+    host: config.httpHost,
     metrics,
     log,
     health: () => ({ mqttConnected: publisher.connected, dbWritable: db.isWritable() }),

@@ -17,6 +17,7 @@ export interface BridgeConfig {
   meters: MeterConfig[];
   mqtt: MqttConfig;
   httpPort: number;
+  httpHost: string;
   dbPath: string;
   outboxMaxRows: number;
   logLevel: string;
@@ -58,6 +59,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): LoadConfigResult {
     errors.push(`${ENV.mqttPassword.name}: is set but ${ENV.mqttUsername.name} is not`);
   }
   const httpPort = read(ENV.httpPort);
+  const httpHost = read(ENV.httpHost);
   const dbPath = read(ENV.dbPath);
   const outboxMaxRows = read(ENV.outboxMaxRows);
   const logLevel = read(ENV.logLevel);
@@ -79,6 +81,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): LoadConfigResult {
         ...(mqtt.caFile !== undefined ? { caFile: mqtt.caFile } : {}),
       },
       httpPort: httpPort!,
+      httpHost: httpHost!,
       dbPath: dbPath!,
       outboxMaxRows: outboxMaxRows!,
       logLevel: logLevel!,

@@ -75,6 +75,15 @@ export const ENV = {
     example: "9464",
     parse: withDefault("9464", integerIn(0, 65535)),
   },
+  httpHost: {
+    name: "HTTP_HOST",
+    description: "Address the HTTP endpoints listen on (0.0.0.0 in a container; 127.0.0.1 to keep them local)",
+    example: "0.0.0.0",
+    parse: withDefault("0.0.0.0", (text: string) => {
+      if (!/^[0-9A-Za-z.:-]+$/.test(text)) throw new Error(`'${text}' is not a host address`);
+      return text;
+    }),
+  },
   dbPath: {
     name: "DB_PATH",
     description: "SQLite file of the durable outbox and meter state",

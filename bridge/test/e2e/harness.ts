@@ -148,6 +148,7 @@ export function bridgeEnv(options: {
     MQTT_URL: options.mqttUrl,
     MQTT_CLIENT_ID: `e2e-bridge-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
     HTTP_PORT: "0",
+    HTTP_HOST: "127.0.0.1",
     DB_PATH: options.dbPath,
     LOG_LEVEL: "info",
     ...options.extra,
