@@ -68,10 +68,14 @@ docker run -d --name "$PREFIX-bridge" --network host \
   -e "MQTT_URL=mqtt://127.0.0.1:$MQTT_PORT" -e "MQTT_CLIENT_ID=$PREFIX-bridge" \
   -e "HTTP_PORT=$HTTP_PORT" -e "LOG_LEVEL=info" "$IMAGE" >/dev/null
 
-# mosquitto_sub from the broker image itself: nothing needs to be installed on the host.
+# mosquitto_sub from the host when it has one (host networking), else from the broker image itself (the official
+# image ships it; a stand-in may not).
+sub() {
+  if command -v mosquitto_sub >/dev/null 2>&1; then mosquitto_sub -h 127.0.0.1 -p "$MQTT_PORT" "$@"
+  else docker exec "$PREFIX-mosquitto" mosquitto_sub -h 127.0.0.1 -p "$MQTT_PORT" "$@"; fi
+}
 log "waiting up to ${TIMEOUT}s for a reading on dlms/sim1/telemetry"
-if ! reading=$(docker exec "$PREFIX-mosquitto" mosquitto_sub -h 127.0.0.1 -p "$MQTT_PORT" -q 1 \
-  -t dlms/sim1/telemetry -C 1 -W "$TIMEOUT" 2>&1); then
+if ! reading=$(sub -q 1 -t dlms/sim1/telemetry -C 1 -W "$TIMEOUT" 2>&1); then
   log "FAIL: no reading within ${TIMEOUT}s ($reading)"
   for c in "${containers[@]}"; do echo "--- $c"; docker logs --tail 40 "$c" 2>&1; done
   exit 1
@@ -80,7 +84,7 @@ log "reading: $reading"
 echo "$reading" | grep -q '"meter":"sim1"' || { log "FAIL: reading is not from sim1"; exit 1; }
 echo "$reading" | grep -q '"ts":' || { log "FAIL: reading has no ts"; exit 1; }
 
-status=$(docker exec "$PREFIX-mosquitto" mosquitto_sub -h 127.0.0.1 -p "$MQTT_PORT" -t dlms/sim1/status -C 1 -W 10 2>&1 || true)
+status=$(sub -t dlms/sim1/status -C 1 -W 10 2>&1 || true)
 log "status (retained): ${status:-<none>}"
 
 # The image's HEALTHCHECK command, run by hand (the engine runs it every 15 s).
