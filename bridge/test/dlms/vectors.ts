@@ -1,12 +1,16 @@
-// Shared loader for the captured conversations in /work/shared/dlms-vectors (see its README).
+// Shared loader for the captured conversations in test/fixtures/dlms-vectors (see its README; a copy of the
+// project's shared test data, so a clone is self-contained).
 // Splitting is done here by the length fields alone (HDLC format field / wrapper header), independently of the
 // production deframers, so the vectors can check those deframers rather than echo them.
+
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { concatBytes } from "../../src/dlms/codec/bytes.js";
 import { fromHex } from "../../src/dlms/codec/hex.js";
 
-export const VECTORS_DIR = process.env.DLMS_VECTORS_DIR ?? "/work/shared/dlms-vectors";
+export const VECTORS_DIR =
+  process.env.DLMS_VECTORS_DIR ?? fileURLToPath(new URL("../fixtures/dlms-vectors", import.meta.url));
 
 export type Direction = "tx" | "rx";
 
