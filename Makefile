@@ -59,8 +59,14 @@ logs:
 ps:
 	$(COMPOSE) ps
 
+# Architecture check (✔/✘ per check, exit status = failures). From the host when Node is there (it can also see
+# compose health and the gateway's log); otherwise from inside the bridge container (those two are skipped).
 verify:
-	$(COMPOSE) exec bridge node bin/dlms-bridge.js verify
+	@if command -v node >/dev/null 2>&1; then \
+	  $(MAKE) -s build && npx dlms-bridge verify; \
+	else \
+	  $(COMPOSE) exec -T bridge node bin/dlms-bridge.js verify --no-compose --mqtt-url mqtt://mosquitto:1884; \
+	fi
 
 sim: build
 	npx dlms-bridge sim
