@@ -15,7 +15,7 @@ import { PollerEngine } from "./poller/engine.js";
 import type { MeterEventKind, MeterRuntimeState, PollerHooks, SessionFactory } from "./poller/types.js";
 import { deliveryHooks } from "./publish/delivery-hooks.js";
 import { MqttPublisher, publisherOptions, withoutCredentials } from "./publish/mqtt-publisher.js";
-import { statusPayload, statusTopic } from "./publish/payloads.js";
+import { presencePayload, presenceTopic, statusPayload, statusTopic } from "./publish/payloads.js";
 import { openDatabase } from "./store/db.js";
 import { recordEvent, schedulePruning } from "./store/events.js";
 import { saveMeterConfigs, saveMeterState } from "./store/meters.js";
@@ -54,12 +54,21 @@ export async function startBridge(config: BridgeConfig, log: Logger, options: St
     log.warn({ err: { message: (error as Error).message } }, "event pruning failed"),
   );
 
-  const delivery = deliveryHooks(writer, publisher, log);
-  const recorder = pollerMetrics(metrics);
-  const lastNoisy = new Map<string, string>();
-  const dirtyStates = new Map<string, MeterRuntimeState>();
   const storeError = (what: string) => (error: unknown) =>
     log.warn({ err: { message: (error as Error).message } }, `could not store ${what}`);
+  const delivery = deliveryHooks(writer, publisher, log);
+  // connect/disconnect events go through the outbox (durable, and after the readings taken before them).
+  const enqueuePresence = (meter: string, online: boolean) =>
+    writer
+      .flush()
+      .then(() =>
+        outbox.enqueueMessages([{ meter, topic: presenceTopic(meter, online), payload: presencePayload(meter) }]),
+      )
+      .catch(storeError("presence event"));
+  const recorder = pollerMetrics(metrics);
+  const lastNoisy = new Map<string, string>();
+  const onlineMeters = new Set<string>();
+  const dirtyStates = new Map<string, MeterRuntimeState>();
 
   const hooks: PollerHooks = {
     onReading(reading) {
@@ -69,6 +78,9 @@ export async function startBridge(config: BridgeConfig, log: Logger, options: St
     onAttributes: delivery.onAttributes,
     onMeterStatus(meter, online) {
       delivery.onMeterStatus(meter, online);
+      if (online) onlineMeters.add(meter);
+      else onlineMeters.delete(meter);
+      enqueuePresence(meter, online);
       log.info({ meter, online }, online ? "meter online" : "meter offline");
     },
     onEvent(meter, kind, detail) {
@@ -171,6 +183,7 @@ export async function startBridge(config: BridgeConfig, log: Logger, options: St
       log.info("stopping: polling stops, associations are released, the outbox is flushed");
       await engine.stop();
       for (const m of config.meters) publisher.publishRetained(statusTopic(m.id), statusPayload(m.id, false));
+      await Promise.all([...onlineMeters].map((id) => enqueuePresence(id, false)));
       await writer.close();
       await publisher.stop(flushTimeoutMs);
       clearInterval(stateTimer);

@@ -68,12 +68,13 @@ config = {
                 [{"type": "string", "key": k, "value": "${%s}" % k} for k in ATTRIBUTES]
                 + [{"type": "string", "key": "unit_" + k, "value": "${unit_%s}" % k} for k in KEYS], []),
         # Reachability as seen by the bridge ("online" / "offline"), as a client attribute "status".
-        # Why not connectRequests/disconnectRequests: docs/operations.md, "Device status in ThingsBoard".
         mapping("dlms/+/status", [{"type": "string", "key": "status", "value": "${status}"}], []),
     ],
     "requestsMapping": {
-        "connectRequests": [],
-        "disconnectRequests": [],
+        # The same change as a device connect / disconnect through the gateway API, on topics of their own: the
+        # connector picks a request handler by topic alone (docs/operations.md, "Device status in ThingsBoard").
+        "connectRequests": [{"topicFilter": "dlms/+/connect", "deviceInfo": DEVICE_INFO}],
+        "disconnectRequests": [{"topicFilter": "dlms/+/disconnect", "deviceInfo": DEVICE_INFO}],
         "attributeRequests": [],
         "attributeUpdates": [],
         "serverSideRpc": [],

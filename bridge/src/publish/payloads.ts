@@ -48,6 +48,18 @@ export function attributesPayload(meter: string, attrs: Record<string, string | 
   return JSON.stringify({ meter: checkedMeter(meter), ...rest });
 }
 
+/**
+ * Non-retained presence events for the gateway's connectRequests / disconnectRequests: their own topics, because
+ * the gateway picks a request handler by topic alone (one topic for both would connect on "offline" too).
+ */
+export function presenceTopic(meter: string, online: boolean): string {
+  return `dlms/${checkedMeter(meter)}/${online ? "connect" : "disconnect"}`;
+}
+
+export function presencePayload(meter: string): string {
+  return JSON.stringify({ meter: checkedMeter(meter) });
+}
+
 export function statusPayload(meter: string, online: boolean): string {
   return JSON.stringify({ meter: checkedMeter(meter), status: online ? "online" : "offline" });
 }

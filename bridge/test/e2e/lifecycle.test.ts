@@ -132,6 +132,16 @@ describe("dlms-bridge run: SIGTERM", () => {
       expect(JSON.parse(recorder.messages[offline]!.payload)).toEqual({ meter: id, status: "offline" });
       expect(offline).toBeGreaterThan(lastIndex(`dlms/${id}/telemetry`));
       expect(offline).toBeLessThan(bridgeOffline);
+      // The gateway's connect/disconnect requests: connect before the first reading, disconnect after the last,
+      // delivered through the outbox (non-retained) before the bridge went offline.
+      const connect = recorder.messages.findIndex((m) => m.topic === `dlms/${id}/connect`);
+      const disconnect = lastIndex(`dlms/${id}/disconnect`);
+      expect(connect).toBeGreaterThanOrEqual(0);
+      expect(connect).toBeLessThan(recorder.messages.findIndex((m) => m.topic === `dlms/${id}/telemetry`));
+      expect(JSON.parse(recorder.messages[disconnect]!.payload)).toEqual({ meter: id });
+      expect(recorder.messages[disconnect]!.retain).toBe(false);
+      expect(disconnect).toBeGreaterThan(lastIndex(`dlms/${id}/telemetry`));
+      expect(disconnect).toBeLessThan(bridgeOffline);
     }
 
     // A clean stop flushed the outbox: every stored reading was acknowledged by the broker.
@@ -197,7 +207,9 @@ describe("dlms-bridge run: SIGTERM", () => {
 function outboxTimestamps(dbPath: string): number[] {
   const db = new Database(dbPath, { readonly: true });
   try {
-    const rows = db.prepare("SELECT payload FROM outbox ORDER BY id").all() as { payload: string }[];
+    const rows = db.prepare("SELECT payload FROM outbox WHERE topic LIKE '%/telemetry' ORDER BY id").all() as {
+      payload: string;
+    }[];
     return rows.map((row) => (JSON.parse(row.payload) as { ts: number }).ts);
   } finally {
     db.close();

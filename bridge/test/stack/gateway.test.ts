@@ -7,6 +7,8 @@ import {
   attributesPayload,
   attributesTopic,
   BRIDGE_STATE_TOPIC,
+  presencePayload,
+  presenceTopic,
   statusPayload,
   statusTopic,
   telemetryPayload,
@@ -86,6 +88,11 @@ const published: Record<string, unknown> = {
   [attributesTopic(METER)]: JSON.parse(attributesPayload(METER, attributes)),
   [statusTopic(METER)]: JSON.parse(statusPayload(METER, true)),
 };
+/** Presence events, consumed by the connector's connect/disconnect requests rather than a data mapping. */
+const presence: Record<string, unknown> = {
+  [presenceTopic(METER, true)]: JSON.parse(presencePayload(METER)),
+  [presenceTopic(METER, false)]: JSON.parse(presencePayload(METER)),
+};
 
 function mappingFor(topic: string): Mapping[] {
   return mappings.filter((m) => topicMatches(m.topicFilter, topic));
@@ -127,7 +134,7 @@ describe("tb-gateway MQTT connector (mqtt.json)", () => {
   });
 
   it("every topic filter matches a topic the bridge publishes", () => {
-    const topics = Object.keys(published);
+    const topics = [...Object.keys(published), ...Object.keys(presence)];
     const all = [...mappings, ...Object.values(connector.requestsMapping).flat()];
     for (const entry of all) {
       expect(
@@ -202,6 +209,27 @@ describe("tb-gateway MQTT connector (mqtt.json)", () => {
     const connect = connector.requestsMapping.connectRequests ?? [];
     const disconnect = connector.requestsMapping.disconnectRequests ?? [];
     for (const c of connect) for (const d of disconnect) expect(c.topicFilter).not.toBe(d.topicFilter);
+  });
+
+  it("turns the bridge's presence events into device connect / disconnect, named from the payload", () => {
+    const requests = connector.requestsMapping;
+    for (const [online, topic] of [
+      [true, presenceTopic(METER, true)],
+      [false, presenceTopic(METER, false)],
+    ] as const) {
+      const handlers = (online ? requests.connectRequests : requests.disconnectRequests) ?? [];
+      const other = (online ? requests.disconnectRequests : requests.connectRequests) ?? [];
+      const matching = handlers.filter((r) => topicMatches(r.topicFilter, topic));
+      expect(matching, topic).toHaveLength(1);
+      expect(
+        other.filter((r) => topicMatches(r.topicFilter, topic)),
+        topic,
+      ).toEqual([]);
+      const info = matching[0]!.deviceInfo!;
+      expect(info.deviceNameExpressionSource).toBe("message");
+      const [expr] = expressionsIn(info.deviceNameExpression);
+      expect(resolveExpression(presence[topic], expr!)).toBe(METER);
+    }
   });
 });
 
