@@ -96,4 +96,58 @@ metrics=$(docker exec -e HTTP_PORT="$HTTP_PORT" "$PREFIX-bridge" node -e \
 echo "$metrics" | grep -E '^dlms_bridge_meter_up\{meter="sim1"\} 1$' >/dev/null \
   || { log "FAIL: dlms_bridge_meter_up{meter=\"sim1\"} is not 1"; echo "$metrics" | grep meter_up; exit 1; }
 
-log "1 passed, 0 failed"
+log "bridge image: readings delivered"
+
+# ---- The compose wiring without Compose: the services on a private network under their compose names, with the
+# repository's unmodified configs (mosquitto.conf on 1884, .env.example's METER_SIM1=hdlc://simulator:4059,
+# prometheus.yml scraping bridge:9464). Only this script's containers are on that network; checks go through
+# ports published on 127.0.0.1.
+for c in "${containers[@]}"; do docker rm -f "$c" >/dev/null 2>&1 || true; done # frees the loopback ports
+containers=()
+NET=$PREFIX-net
+docker network create "$NET" >/dev/null
+cleanup_net() { docker network rm "$NET" >/dev/null 2>&1 || true; }
+trap 'rc=$?; for c in "${containers[@]}"; do docker rm -f "$c" >/dev/null 2>&1 || true; done; cleanup_net; rm -rf "$tmp"; exit $rc' EXIT INT TERM
+PROMETHEUS_IMAGE=${PROMETHEUS_IMAGE:-$(sed -n 's/^ *image: \(prom\/prometheus:[^ ]*\)$/\1/p' docker-compose.yml | head -1)}
+PROM_PORT=${PROM_PORT:-29090}
+run_as() { # name image [docker run options...] -- [command...]
+  local name=$1 image=$2; shift 2
+  local opts=(); while [ $# -gt 0 ] && [ "$1" != "--" ]; do opts+=("$1"); shift; done; [ $# -gt 0 ] && shift
+  containers+=("$PREFIX-s-$name")
+  docker run -d --name "$PREFIX-s-$name" --network "$NET" --network-alias "$name" "${opts[@]}" "$image" "$@" >/dev/null
+}
+run_as mosquitto "$MOSQUITTO_IMAGE" -v "$PWD/mosquitto/config/mosquitto.conf:/mosquitto/config/mosquitto.conf:ro" \
+  -p "127.0.0.1:$MQTT_PORT:1884"
+run_as simulator "$IMAGE" -- node bin/dlms-bridge.js sim --port 4059 --host 0.0.0.0
+grep -E '^(METER_|LOG_LEVEL)' .env.example >"$tmp/bridge.env"
+run_as bridge "$IMAGE" --env-file "$tmp/bridge.env" -e MQTT_URL=mqtt://mosquitto:1884 -e MQTT_CLIENT_ID=dlms-bridge \
+  -e DB_PATH=/data/bridge.db -e HTTP_PORT=9464 -p "127.0.0.1:$HTTP_PORT:9464"
+run_as prometheus "$PROMETHEUS_IMAGE" -v "$PWD/prometheus/prometheus.yml:/etc/prometheus/prometheus.yml:ro" \
+  -v "$PWD/prometheus/rules:/etc/prometheus/rules:ro" -p "127.0.0.1:$PROM_PORT:9090" -- \
+  --config.file=/etc/prometheus/prometheus.yml --storage.tsdb.path=/prometheus
+
+docker exec "$PREFIX-s-prometheus" promtool check config /etc/prometheus/prometheus.yml >"$tmp/promtool.log" 2>&1 \
+  || { cat "$tmp/promtool.log"; log "FAIL: promtool rejects prometheus.yml or its rules"; exit 1; }
+log "promtool: prometheus.yml and rules valid"
+
+log "waiting up to ${TIMEOUT}s for sim1 (from .env.example) on dlms/sim1/telemetry via the compose names"
+if ! reading=$(sub -q 1 -t dlms/sim1/telemetry -C 1 -W "$TIMEOUT" 2>&1); then
+  log "FAIL: no reading within ${TIMEOUT}s ($reading)"
+  for c in "${containers[@]}"; do echo "--- $c"; docker logs --tail 40 "$c" 2>&1; done
+  exit 1
+fi
+log "reading: $reading"
+
+# Prometheus scrapes bridge:9464 and sees the meter up (the scrape interval is 15 s).
+deadline=$(( $(date +%s) + TIMEOUT ))
+until curl -fsS "http://127.0.0.1:$PROM_PORT/api/v1/query?query=dlms_bridge_meter_up%7Bmeter%3D%22sim1%22%7D" 2>/dev/null \
+  | grep -q '"value":\[[0-9.]*,"1"\]'; do
+  [ "$(date +%s)" -lt "$deadline" ] || {
+    log "FAIL: Prometheus has no dlms_bridge_meter_up{meter=\"sim1\"} = 1"
+    curl -sS "http://127.0.0.1:$PROM_PORT/api/v1/targets" | head -c 2000; echo
+    exit 1
+  }
+  sleep 3
+done
+log "Prometheus scrapes the bridge: dlms_bridge_meter_up{meter=\"sim1\"} = 1"
+log "2 passed, 0 failed"
