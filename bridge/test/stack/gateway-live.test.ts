@@ -27,9 +27,14 @@ interface Mapping {
     timeseries: DataPoint[];
   };
 }
+interface Request {
+  topicFilter: string;
+  deviceInfo: { deviceNameExpression: string };
+}
 interface Connector {
   broker: { clientId: string; version: number; cleanSession: boolean; keepAlive: number };
   dataMapping: Mapping[];
+  requestsMapping: { connectRequests: Request[]; disconnectRequests: Request[] };
 }
 
 const connector = readJson<Connector>("tb-gateway", "config", "mqtt.json");
@@ -86,6 +91,8 @@ describe("simulator -> bridge -> Mosquitto -> gateway mapping, as compose wires 
   let gateway: MqttClient;
   let dataDir: string;
   const devices = new Map<string, Device>();
+  /** Device connect/disconnect the gateway would send to ThingsBoard, in order. */
+  const presence: Array<{ event: "connect" | "disconnect"; device: string }> = [];
   let startedAt: number;
 
   beforeAll(async () => {
@@ -107,8 +114,23 @@ describe("simulator -> bridge -> Mosquitto -> gateway mapping, as compose wires 
       keepalive: connector.broker.keepAlive,
       reconnectPeriod: 0,
     });
-    gateway.on("message", (topic, payload) => convert(devices, topic, payload.toString()));
+    gateway.on("message", (topic, payload) => {
+      // As mqtt_connector.py: a data mapping wins; otherwise connect handlers, then disconnect handlers, by topic.
+      if (connector.dataMapping.some((m) => topicMatches(m.topicFilter, topic))) {
+        convert(devices, topic, payload.toString());
+        return;
+      }
+      for (const event of ["connect", "disconnect"] as const) {
+        const handler = connector.requestsMapping[`${event}Requests`].find((r) => topicMatches(r.topicFilter, topic));
+        if (!handler) continue;
+        const expr = expressionsIn(handler.deviceInfo.deviceNameExpression)[0]!;
+        presence.push({ event, device: String(resolveExpression(JSON.parse(payload.toString()), expr)) });
+        return;
+      }
+    });
     for (const m of connector.dataMapping) await gateway.subscribeAsync(m.topicFilter, { qos: m.subscriptionQos as 1 });
+    for (const r of [...connector.requestsMapping.connectRequests, ...connector.requestsMapping.disconnectRequests])
+      await gateway.subscribeAsync(r.topicFilter, { qos: 1 });
 
     // The bridge with .env.example's active lines; only the simulator's address and the poll period differ.
     const env = Object.fromEntries(
@@ -133,8 +155,9 @@ describe("simulator -> bridge -> Mosquitto -> gateway mapping, as compose wires 
       () =>
         (devices.get("sim1")?.telemetry.length ?? 0) >= 3 &&
         devices.get("sim1")?.attributes.serial_number !== undefined &&
-        devices.get("sim1")?.attributes.status !== undefined,
-      "3 converted readings, the attributes and the status of sim1",
+        devices.get("sim1")?.attributes.status !== undefined &&
+        presence.length > 0,
+      "3 converted readings, the attributes, the status and the connect event of sim1",
       30_000,
     );
   }, 60_000);
@@ -175,6 +198,11 @@ describe("simulator -> bridge -> Mosquitto -> gateway mapping, as compose wires 
     expect(attrs.transport).toBe("hdlc");
     expect(attrs).toMatchObject({ unit_voltage: "V", unit_current: "A", unit_frequency: "Hz", unit_active_power: "W" });
     expect(attrs.unit_active_energy).toMatch(/^k?Wh$/);
+  });
+
+  it("connects device sim1 through the gateway's connect request once the meter answers", () => {
+    expect(presence[0]).toEqual({ event: "connect", device: "sim1" });
+    expect(presence.filter((p) => p.event === "disconnect")).toEqual([]);
   });
 
   it("drops nothing the bridge publishes (every payload key has a mapping)", () => {
