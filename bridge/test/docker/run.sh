@@ -150,4 +150,6 @@ until curl -fsS "http://127.0.0.1:$PROM_PORT/api/v1/query?query=dlms_bridge_mete
   sleep 3
 done
 log "Prometheus scrapes the bridge: dlms_bridge_meter_up{meter=\"sim1\"} = 1"
-log "2 passed, 0 failed"
+python3 bridge/test/docker/dashboard-queries.py "http://127.0.0.1:$PROM_PORT" grafana/dashboards/dlms-bridge.json \
+  || { log "FAIL: the Grafana dashboard has PromQL that Prometheus rejects"; exit 1; }
+log "3 passed, 0 failed"
