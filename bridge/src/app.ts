@@ -18,7 +18,7 @@ import { MqttPublisher, publisherOptions, withoutCredentials } from "./publish/m
 import { presencePayload, presenceTopic, statusPayload, statusTopic } from "./publish/payloads.js";
 import { openDatabase } from "./store/db.js";
 import { recordEvent, schedulePruning } from "./store/events.js";
-import { saveMeterConfigs, saveMeterState } from "./store/meters.js";
+import { saveMeterConfigs, saveMeterStates } from "./store/meters.js";
 
 export interface BridgeApp {
   httpPort: number;
@@ -122,14 +122,18 @@ export async function startBridge(config: BridgeConfig, log: Logger, options: St
   const flushStates = async () => {
     const batch = [...dirtyStates.values()];
     dirtyStates.clear();
-    for (const s of batch) {
-      await saveMeterState(db, s.meter, {
-        consecutiveFailures: s.consecutiveFailures,
-        breakerState: s.breaker,
-        ...(s.lastSuccessTs !== undefined ? { lastSuccess: s.lastSuccessTs } : {}),
-        ...(s.lastError !== undefined ? { lastError: s.lastError } : {}),
-      });
-    }
+    await saveMeterStates(
+      db,
+      batch.map((s) => ({
+        id: s.meter,
+        state: {
+          consecutiveFailures: s.consecutiveFailures,
+          breakerState: s.breaker,
+          ...(s.lastSuccessTs !== undefined ? { lastSuccess: s.lastSuccessTs } : {}),
+          ...(s.lastError !== undefined ? { lastError: s.lastError } : {}),
+        },
+      })),
+    );
   };
   const stateTimer = setInterval(() => flushStates().catch(storeError("meter state")), options.stateFlushMs ?? 5000);
   stateTimer.unref();

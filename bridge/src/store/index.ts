@@ -6,5 +6,6 @@ export {
   type StoredMeter,
   saveMeterConfigs,
   saveMeterState,
+  saveMeterStates,
 } from "./meters.js";
 export type { DatabaseSchema } from "./schema.js";

@@ -40,17 +40,31 @@ export async function saveMeterConfigs(db: Db, meters: readonly MeterConfig[], n
 
 /** Records the outcome of the latest poll; fields left undefined keep their stored value. */
 export async function saveMeterState(db: Db, id: string, state: MeterStateUpdate, now = Date.now()): Promise<void> {
-  await db.kysely
-    .updateTable("meters")
-    .set({
-      consecutive_failures: state.consecutiveFailures,
-      breaker_state: state.breakerState,
-      updated_at: now,
-      ...(state.lastSuccess !== undefined ? { last_success: state.lastSuccess } : {}),
-      ...(state.lastError !== undefined ? { last_error: state.lastError } : {}),
-    })
-    .where("id", "=", id)
-    .execute();
+  await saveMeterStates(db, [{ id, state }], now);
+}
+
+/** The latest state of many meters in ONE transaction (the bridge flushes every few seconds, not per poll). */
+export async function saveMeterStates(
+  db: Db,
+  updates: readonly { id: string; state: MeterStateUpdate }[],
+  now = Date.now(),
+): Promise<void> {
+  if (updates.length === 0) return;
+  await db.kysely.transaction().execute(async (trx) => {
+    for (const { id, state } of updates) {
+      await trx
+        .updateTable("meters")
+        .set({
+          consecutive_failures: state.consecutiveFailures,
+          breaker_state: state.breakerState,
+          updated_at: now,
+          ...(state.lastSuccess !== undefined ? { last_success: state.lastSuccess } : {}),
+          ...(state.lastError !== undefined ? { last_error: state.lastError } : {}),
+        })
+        .where("id", "=", id)
+        .execute();
+    }
+  });
 }
 
 export async function listStoredMeters(db: Db): Promise<StoredMeter[]> {

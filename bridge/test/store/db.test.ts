@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { parseMeterUrl } from "../../src/config/index.js";
 import { type Db, openDatabase } from "../../src/store/db.js";
 import { listEvents, pruneEvents, recordEvent, schedulePruning } from "../../src/store/events.js";
-import { listStoredMeters, saveMeterConfigs, saveMeterState } from "../../src/store/meters.js";
+import { listStoredMeters, saveMeterConfigs, saveMeterState, saveMeterStates } from "../../src/store/meters.js";
 import { tempDbPath } from "./temp-db.js";
 
 describe("openDatabase", () => {
@@ -52,6 +52,39 @@ describe("openDatabase", () => {
     expect(stored).toHaveLength(1);
     expect(stored[0]).toMatchObject({ id: "ms1", consecutiveFailures: 2, breakerState: "open", lastError: "timeout" });
     expect(stored[0]!.config).toMatchObject({ host: "10.0.0.5", auth: "low" });
+  });
+
+  it("saves the state of many meters in one transaction, all or nothing", async () => {
+    const a = parseMeterUrl("a", "hdlc://10.0.0.7:4059");
+    const b = parseMeterUrl("b", "hdlc://10.0.0.8:4059");
+    await saveMeterConfigs(db, [a, b], 1);
+    await saveMeterStates(
+      db,
+      [
+        { id: "a", state: { consecutiveFailures: 0, breakerState: "closed", lastSuccess: 10 } },
+        { id: "b", state: { consecutiveFailures: 4, breakerState: "half-open", lastError: "no answer to SNRM" } },
+      ],
+      5,
+    );
+    const stored = await listStoredMeters(db);
+    expect(
+      stored.map((m) => [m.id, m.consecutiveFailures, m.breakerState, m.lastSuccess ?? null, m.lastError ?? null]),
+    ).toEqual([
+      ["a", 0, "closed", 10, null],
+      ["b", 4, "half-open", null, "no answer to SNRM"],
+    ]);
+
+    // A failing update rolls the whole batch back.
+    db.sqlite.exec(
+      "CREATE TEMP TRIGGER boom BEFORE UPDATE ON meters WHEN NEW.id = 'b' BEGIN SELECT RAISE(ABORT, 'disk says no'); END",
+    );
+    await expect(
+      saveMeterStates(db, [
+        { id: "a", state: { consecutiveFailures: 9, breakerState: "open" } },
+        { id: "b", state: { consecutiveFailures: 9, breakerState: "open" } },
+      ]),
+    ).rejects.toThrow(/disk says no/);
+    expect((await listStoredMeters(db)).map((m) => m.consecutiveFailures)).toEqual([0, 4]);
   });
 
   it("prunes events older than the retention", async () => {
