@@ -1,9 +1,24 @@
 # DLMS/COSEM → MQTT → ThingsBoard gateway stack. `make up` runs it, `make test` tests it.
 SHELL := /bin/bash
-COMPOSE ?= $(shell docker compose version >/dev/null 2>&1 && echo "docker compose" || echo "docker-compose")
+# docker-compose.yml needs Compose v2.24+ (`name`, long `env_file` syntax, `depends_on.required`, `up --wait`); the
+# Python docker-compose v1 rejects it. Checked once, before anything runs, when a goal needs Compose.
+COMPOSE := docker compose
+COMPOSE_MIN := 2.24.0
+COMPOSE_TARGETS := up down logs ps test-stack
+ifneq ($(filter $(COMPOSE_TARGETS),$(MAKECMDGOALS)),)
+COMPOSE_PROBLEM := $(shell \
+  v=$$(docker compose version --short 2>/dev/null | sed 's/^v//'); \
+  if [ -z "$$v" ]; then \
+    v1=$$(docker-compose version --short 2>/dev/null); \
+    if [ -n "$$v1" ]; then echo "docker-compose $$v1 (v1, which cannot read this file)"; else echo "no 'docker compose' plugin"; fi; \
+  elif [ "$$(printf '%s\n' '$(COMPOSE_MIN)' "$$v" | sort -V | head -1)" != '$(COMPOSE_MIN)' ]; then echo "Docker Compose v$$v"; fi)
+ifneq ($(COMPOSE_PROBLEM),)
+$(error docker-compose.yml needs Docker Compose v$(COMPOSE_MIN) or later ('docker compose'); found: $(COMPOSE_PROBLEM))
+endif
+endif
 NPM_STAMP := node_modules/.install-stamp
 
-.PHONY: help setup build lint typecheck test test-unit test-docker bench up down logs ps verify sim read env clean
+.PHONY: help setup build lint typecheck test test-unit test-docker test-stack bench up down logs ps verify sim read env clean
 
 help:
 	@echo "make up | down | logs | ps | verify | sim | read METER=<id> | test | test-docker | bench | build"
@@ -43,8 +58,16 @@ bench: build
 env:
 	@test -f .env || { cp .env.example .env && echo "created .env from .env.example"; }
 
+# Starts the stack and waits until every service is healthy; when one is not, prints its last log lines (for the
+# bridge: the list of configuration errors) and fails.
+UP_WAIT_TIMEOUT ?= 240
 up: env
-	$(COMPOSE) up -d --build
+	@$(COMPOSE) up -d --build --wait --wait-timeout $(UP_WAIT_TIMEOUT) || { \
+	  echo; echo "make up: not every service became healthy within $(UP_WAIT_TIMEOUT) s:"; \
+	  $(COMPOSE) ps --all --format '{{.Service}}\t{{.State}}\t{{.Health}}\t{{.Status}}'; \
+	  for s in $$($(COMPOSE) ps --all --format '{{.Service}} {{.State}} {{.Health}}' | awk '$$2 != "running" || ($$3 != "" && $$3 != "healthy") {print $$1}'); do \
+	    echo; echo "--- last log lines of $$s:"; $(COMPOSE) logs --no-color --no-log-prefix --tail 25 "$$s" 2>&1 | sed "s/\x1b\[[0-9;]*[A-Za-z]//g"; \
+	  done; exit 1; }
 	@echo "Grafana:    http://localhost:3000  (admin / GRAFANA_ADMIN_PASSWORD from .env)"
 	@echo "Prometheus: http://localhost:9090"
 	@echo "Bridge:     http://localhost:9464/metrics  /api/meters"

@@ -9,10 +9,10 @@ Checks the running stack: compose services healthy, Mosquitto on 1884, bridge re
 3 intervals, outbox not growing, the gateway's log (messages sent, no "code 7" disconnects), no ThingsBoard token in the
 bridge's environment. Prints ✔/✘ per check; the exit status is the number of failed checks.`;
 
+/** `docker compose` (v2) when this is the repository and the plugin runs; docker-compose v1 cannot read our file. */
 async function composeCommand(): Promise<string[] | undefined> {
   if (!existsSync("docker-compose.yml")) return undefined;
   if ((await run(["docker", "compose", "version"])).code === 0) return ["docker", "compose"];
-  if ((await run(["docker-compose", "version"])).code === 0) return ["docker-compose"];
   return undefined;
 }
 

@@ -15,7 +15,7 @@ export interface VerifyOptions {
   bridgeUrl: string; // http://localhost:9464
   mqttUrl: string; // mqtt://localhost:1884
   compose: boolean; // docker compose available: check services and the gateway's log
-  composeCommand: string[]; // ["docker", "compose"] or ["docker-compose"]
+  composeCommand: string[]; // ["docker", "compose"]
   gatewayLogFile?: string; // alternative to `docker compose logs tb-gateway`
   sinceMinutes: number;
   outboxSampleMs: number;

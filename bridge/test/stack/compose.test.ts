@@ -83,7 +83,7 @@ describe("docker-compose.yml", () => {
     for (const [name, service] of Object.entries(services)) {
       for (const port of service.ports ?? []) {
         const text = typeof port === "object" ? `${port.host_ip ?? ""}:${port.published}:${port.target}` : `${port}`;
-        expect(text, `${name} publishes ${text}`).toMatch(/^127\.0\.0\.1:\d+:\d+$/);
+        expect(text, `${name} publishes ${text}`).toMatch(/^127\.0\.0\.1:\d+(-\d+)?:\d+(-\d+)?$/);
       }
     }
   });
@@ -115,12 +115,30 @@ describe("docker-compose.yml", () => {
     expect(bridge.build).toMatchObject({ context: ".", dockerfile: "bridge/Dockerfile" });
   });
 
-  it("runs the simulator from the bridge image on the port .env.example reads", () => {
+  it("runs three simulated meters from the bridge image, one per port, the ones .env.example reads", () => {
     const sim = services.simulator as ComposeService;
-    expect(sim.command).toEqual(["node", "bin/dlms-bridge.js", "sim", "--port", "4059", "--host", "0.0.0.0"]);
+    expect(sim.command).toEqual([
+      "node",
+      "bin/dlms-bridge.js",
+      "sim",
+      "--count",
+      "3",
+      "--port",
+      "4059",
+      "--host",
+      "0.0.0.0",
+    ]);
     expect(sim.image).toBe(services.bridge?.image);
-    const meters = parseEnvFile(readText(".env.example")).filter((e) => !e.commented && /^METER_[^_]+$/.test(e.name));
-    expect(meters.map((m) => m.value)).toContain("hdlc://simulator:4059?client=16&server=1&interval=10s");
+    expect(sim.ports).toEqual(["127.0.0.1:4059-4061:4059-4061"]);
+    const lines = parseEnvFile(readText(".env.example")).filter((e) => /^METER_SIM\d+$/.test(e.name));
+    expect(lines.map((m) => [m.name, m.value, m.commented])).toEqual([
+      ["METER_SIM1", "hdlc://simulator:4059?client=16&server=1&interval=10s", false],
+      ["METER_SIM2", "hdlc://simulator:4060?client=16&server=1&interval=10s", true],
+      ["METER_SIM3", "hdlc://simulator:4061?client=16&server=1&interval=10s", true],
+    ]);
+    // Every simulated meter has its own port: two METER_ lines on one would share its single association.
+    const ports = lines.map((m) => new URL(m.value).port);
+    expect(new Set(ports).size).toBe(ports.length);
   });
 });
 

@@ -48,7 +48,7 @@ describe(".env.example", () => {
     expect(result.ok ? [] : result.errors).toEqual([]);
     if (!result.ok) return;
     const byId = Object.fromEntries(result.config.meters.map((m) => [m.id, m]));
-    expect(Object.keys(byId).sort()).toEqual(["house", "pv", "sim1"]);
+    expect(Object.keys(byId).sort()).toEqual(["house", "pv", "sim1", "sim2", "sim3"]);
     expect(byId.house).toMatchObject({ clientAddress: 1, auth: "low", serverPhysical: 1234, password: "00000000" });
     expect(byId.house!.registers.map((r) => r.obis)).toContain("1.1.32.7.0.255");
     expect(byId.house!.registers.every((r) => r.obis.startsWith("1.1."))).toBe(true);
@@ -69,7 +69,7 @@ describe(".env.example", () => {
 
   it("only uses documentation addresses for the example meters", () => {
     for (const e of entries.filter((x) => x.commented && x.name.startsWith("METER_") && x.value.includes("://"))) {
-      expect(e.value, e.name).toMatch(/:\/\/192\.0\.2\.\d+:/); // RFC 5737 TEST-NET-1
+      expect(e.value, e.name).toMatch(/:\/\/(192\.0\.2\.\d+|simulator):/); // RFC 5737 TEST-NET-1, or the compose simulator
     }
   });
 });
