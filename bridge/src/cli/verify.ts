@@ -6,8 +6,9 @@ import { formatResults, run, runChecks } from "../verify/checks.js";
 const USAGE = `usage: dlms-bridge verify [--bridge-url http://localhost:9464] [--mqtt-url mqtt://localhost:1884]
        [--no-compose] [--gateway-log FILE] [--since-minutes 10] [--outbox-sample-seconds 5]
 Checks the running stack: compose services healthy, Mosquitto on 1884, bridge ready, every meter read within its last
-3 intervals, outbox not growing, the gateway's log (messages sent, no "code 7" disconnects), no ThingsBoard token in the
-bridge's environment. Prints ✔/✘ per check; the exit status is the number of failed checks.`;
+3 intervals, outbox not growing, the gateway's log (its statistics reports: telemetry acknowledged by ThingsBoard; no
+"code 7" disconnects while connected), no ThingsBoard token in the bridge's environment. Prints ✔/✘ per check, or
+"skipped: <why>" when a check has no evidence; the exit status is the number of failed checks.`;
 
 /** `docker compose` (v2) when this is the repository and the plugin runs; docker-compose v1 cannot read our file. */
 async function composeCommand(): Promise<string[] | undefined> {

@@ -3,6 +3,7 @@
 
 import { execFile } from "node:child_process";
 import { connect as mqttConnect } from "mqtt";
+import { analyseGatewayLog, deliveryVerdict, disconnectVerdict } from "./gateway-log.js";
 
 export interface CheckResult {
   name: string;
@@ -21,11 +22,6 @@ export interface VerifyOptions {
   outboxSampleMs: number;
   env: NodeJS.ProcessEnv; // the bridge's environment when run inside its container
 }
-
-/** Lines of the gateway log that mean ThingsBoard dropped the gateway's session (paho rc 7 = connection lost). */
-export const GATEWAY_DISCONNECT_PATTERN = /code 7|\brc[ =:]*7\b|unexpected disconnect|disconnected from thingsboard/i;
-/** Lines that show data converted by the MQTT connector and sent to ThingsBoard. */
-export const GATEWAY_DELIVERY_PATTERN = /convert|sent to thingsboard|send data|published|data to tb/i;
 
 export function run(cmd: string[], timeoutMs = 15_000): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -137,14 +133,6 @@ export async function checkOutboxNotGrowing(o: VerifyOptions): Promise<CheckResu
   }
 }
 
-export function analyseGatewayLog(log: string): { delivered: number; disconnects: string[] } {
-  const lines = log.split("\n");
-  return {
-    delivered: lines.filter((l) => GATEWAY_DELIVERY_PATTERN.test(l)).length,
-    disconnects: lines.filter((l) => GATEWAY_DISCONNECT_PATTERN.test(l)),
-  };
-}
-
 export async function checkGatewayLog(o: VerifyOptions): Promise<CheckResult[]> {
   let log: string;
   if (o.gatewayLogFile) {
@@ -163,17 +151,15 @@ export async function checkGatewayLog(o: VerifyOptions): Promise<CheckResult[]> 
       { name: "gateway log", ok: true, skipped: true, detail: "skipped: no docker compose and no --gateway-log" },
     ];
   }
-  const { delivered, disconnects } = analyseGatewayLog(log);
+  const analysis = analyseGatewayLog(log);
   return [
     {
-      name: `gateway converted and sent messages (last ${o.sinceMinutes} min)`,
-      ok: delivered > 0,
-      detail: `${delivered} matching line(s)`,
+      name: `gateway delivered readings to ThingsBoard (last ${o.sinceMinutes} min)`,
+      ...deliveryVerdict(analysis, o.sinceMinutes),
     },
     {
       name: `gateway: zero "code 7" / unexpected disconnects (last ${o.sinceMinutes} min)`,
-      ok: disconnects.length === 0,
-      detail: disconnects.length ? disconnects.slice(0, 3).join(" | ") : "none",
+      ...disconnectVerdict(analysis, o.sinceMinutes),
     },
   ];
 }

@@ -2,7 +2,6 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  analyseGatewayLog,
   checkBridgeHasNoToken,
   checkBridgeReady,
   checkMetersRead,
@@ -68,18 +67,6 @@ describe("verify checks", () => {
     const r = await checkOutboxNotGrowing(opts);
     expect(r.ok).toBe(false);
     expect(r.detail).toBe("pending 500 -> 510 over 0.01 s");
-  });
-
-  it("finds code-7 disconnects and delivery lines in a gateway log", () => {
-    const log = [
-      "2026-11-26 10:00:01 - |INFO| - [mqtt_connector.py] - Successfully converted message from topic dlms/sim1/telemetry",
-      "2026-11-26 10:00:02 - |WARNING| - [tb_client.py] - MQTT disconnected, code 7",
-      "2026-11-26 10:00:03 - |INFO| - [tb_gateway_service.py] - Data sent to ThingsBoard",
-    ].join("\n");
-    const a = analyseGatewayLog(log);
-    expect(a.delivered).toBe(2);
-    expect(a.disconnects).toHaveLength(1);
-    expect(analyseGatewayLog("Data sent to ThingsBoard\nconnected with result code 0").disconnects).toEqual([]);
   });
 
   it("names a token variable in the bridge environment but never prints its value", async () => {
