@@ -25,6 +25,7 @@ import {
   readEnvFile,
   UsageError,
 } from "./args.js";
+import { type ProfileRequest, parseProfileRequest, printProfile } from "./read-profile.js";
 
 export const READ_USAGE = `usage: dlms-bridge read --host H [--port P] --obis OBIS [--obis OBIS ...] [options]
        dlms-bridge read --meter ID [--env FILE] [--obis OBIS ...] [options]
@@ -47,7 +48,10 @@ Reads COSEM objects from one meter and prints each value with its scaler and uni
   --attr N              attribute to read (default 2, value)
   --timeout MS          per-step timeout in milliseconds (default 5000)
   --disc-first          send DISC before SNRM (frees a meter left busy by a dead client)
-  --json                one JSON object per object on stdout
+  --from ISO --to ISO   with --obis 7/<OBIS>/2 (a load profile): the rows captured in that time range, e.g.
+                        --from 2026-12-01T00:00:00Z (no offset = UTC; --to defaults to now)
+  --last N              with --obis 7/<OBIS>/2: the newest N rows, read by entries (default 10)
+  --json                one JSON object per object (per profile row) on stdout
   --trace               every frame in hex on stderr, with direction and summary
   --meter ID            take the connection from METER_<ID> in the env file (options above override it);
                         without --obis, reads the meter's configured registers
@@ -71,6 +75,9 @@ const OPTIONS = {
   timeout: { type: "string" },
   "disc-first": { type: "boolean", default: false },
   json: { type: "boolean", default: false },
+  from: { type: "string" },
+  to: { type: "string" },
+  last: { type: "string" },
   trace: { type: "boolean", default: false },
   meter: { type: "string" },
   env: { type: "string", default: ".env" },
@@ -88,6 +95,8 @@ export interface ReadPlan {
   timeoutMs: number;
   discFirst: boolean;
   specs: RegisterSpec[];
+  /** Set when the one object is a load profile buffer (class 7 attribute 2). */
+  profile?: ProfileRequest;
 }
 
 const DEFAULT_PORTS = { hdlc: 4059, wrapper: 4060 } as const;
@@ -139,6 +148,7 @@ export function buildReadPlan(values: ReadValues): ReadPlan {
   if (mechanism === "none" && values.password !== undefined)
     throw new UsageError("--password is only used with --auth low");
   const timeoutMs = intOption("timeout", values.timeout, 1, 600_000) ?? meter?.timeoutMs ?? 5000;
+  const specs = buildSpecs(values, meter);
 
   const link: LinkSettings =
     transport === "wrapper"
@@ -159,8 +169,24 @@ export function buildReadPlan(values: ReadValues): ReadPlan {
     auth: mechanism === "low" ? { mechanism: "low", password: password! } : { mechanism: "none" },
     timeoutMs,
     discFirst: values["disc-first"] === true,
-    specs: buildSpecs(values, meter),
+    specs,
+    ...profilePlan(specs, values),
   };
+}
+
+function profilePlan(specs: RegisterSpec[], values: ReadValues): { profile?: ProfileRequest } {
+  const buffers = specs.filter((s) => s.classId === 7 && s.attributeId === 2);
+  const ranged = values.from !== undefined || values.to !== undefined || values.last !== undefined;
+  if (buffers.length === 0) {
+    if (ranged) throw new UsageError("--from/--to/--last read a load profile: give --obis 7/<OBIS>/2");
+    return {};
+  }
+  if (specs.length > 1) {
+    if (ranged) throw new UsageError("a load profile buffer is read alone: give one --obis 7/<OBIS>/2");
+    return {}; // several objects: each read whole, as any other attribute
+  }
+  const profile = parseProfileRequest(specs[0]!.obis, 7, values);
+  return profile ? { profile } : {};
 }
 
 function buildSpecs(values: ReadValues, meter: MeterConfig | undefined): RegisterSpec[] {
@@ -241,6 +267,7 @@ async function executeRead(plan: ReadPlan, output: { json: boolean; trace: boole
         }
       : {}),
   });
+  if (plan.profile) return executeProfileRead(client, plan.profile, where, output.json, io);
   let readings: Record<string, AttributeReading>;
   try {
     await client.connect();
@@ -266,6 +293,25 @@ async function executeRead(plan: ReadPlan, output: { json: boolean; trace: boole
     }
   }
   return failed > 0 ? EXIT_FAILURE : EXIT_OK;
+}
+
+async function executeProfileRead(
+  client: DlmsClient,
+  request: ProfileRequest,
+  where: string,
+  json: boolean,
+  io: CliIo,
+): Promise<number> {
+  try {
+    await client.connect();
+    await printProfile(client, request, json, io);
+  } catch (error) {
+    client.close();
+    reportFailure(error, where, json, io);
+    return EXIT_FAILURE;
+  }
+  await client.release().catch(() => undefined);
+  return EXIT_OK;
 }
 
 function reportFailure(error: unknown, where: string, json: boolean, io: CliIo): void {

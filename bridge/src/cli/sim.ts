@@ -1,6 +1,7 @@
 // `dlms-bridge sim`: the meter simulator as a process. Listens until SIGINT/SIGTERM, logs one JSON line per
 // connection and association event (never the password), then closes every socket and exits 0.
 import { parseArgs } from "node:util";
+import { parseDuration } from "../config/duration.js";
 import { createLogger, type Logger } from "../log.js";
 import { SimulatorOptionsError } from "../sim/options.js";
 import { type SimulatorOptions, startSimulator } from "../sim/server.js";
@@ -27,6 +28,13 @@ Simulates 3-phase electricity meters speaking DLMS/COSEM over TCP (HDLC or the I
   --unknown-object-denied    answer missing objects read-write-denied (3) instead of object-undefined (4)
   --silent-before-association  ignore a GET sent before the AARQ (default: an ExceptionResponse)
   --seed N                   seed of meter 0 (meter i uses N+i): same seed, same readings (default 1)
+  --profile-period D         load profile (1-0:99.1.0) capture period, e.g. 15m (default), 1m, 10s
+  --history D                the profile started D ago (e.g. 1h, 7d): rows exist from then on, so a bridge has
+                             something to backfill; it keeps recording while no client is connected
+  --profile-rows N           profile capacity (profile_entries; default 96, or 100000 with --history)
+  --clock-offset D           the meters' clocks run D ahead of real time (e.g. 5m; -5m: behind)
+  --deviation M              clock deviation in minutes, Blue Book sign (CET: -60; default 0 = UTC)
+  --dst eu|none              EU summer time (deviation one hour less, clock status bit 0x80; default none)
   --log-level L              info (default), debug, warn, error, silent
 
 Faults (each meter, observable by the client):
@@ -60,6 +68,12 @@ const OPTIONS = {
   "unknown-object-denied": { type: "boolean" },
   "silent-before-association": { type: "boolean" },
   seed: { type: "string" },
+  "profile-period": { type: "string" },
+  history: { type: "string" },
+  "profile-rows": { type: "string" },
+  "clock-offset": { type: "string" },
+  deviation: { type: "string" },
+  dst: { type: "string" },
   "log-level": { type: "string" },
   "delay-ms": { type: "string" },
   "last-frame-delay-ms": { type: "string" },
@@ -153,6 +167,7 @@ export function buildSimOptions(values: SimValues, env: NodeJS.ProcessEnv = {}):
     unknownObject: values["unknown-object-denied"] ? "read-write-denied" : "object-undefined",
     beforeAssociation: values["silent-before-association"] ? "silence" : "exception",
     seed: intOption("seed", values.seed, 0, 0x7fff_ffff),
+    ...profileOptions(values),
     delayMs: intOption("delay-ms", values["delay-ms"], 0, 600_000),
     lastFrameDelayMs: intOption("last-frame-delay-ms", values["last-frame-delay-ms"], 0, 600_000),
     silence: values.silence === true,
@@ -166,6 +181,35 @@ export function buildSimOptions(values: SimValues, env: NodeJS.ProcessEnv = {}):
     ignoreRelease: values["ignore-release"] === true,
   };
   // Leave unset options out so the simulator's defaults (e.g. the port per transport) apply.
+  return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as SimulatorOptions;
+}
+
+function durationOption(name: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const negative = text.startsWith("-");
+  try {
+    const ms = parseDuration(negative ? text.slice(1) : text);
+    return negative ? -ms : ms;
+  } catch (error) {
+    throw new UsageError(`--${name} ${(error as Error).message}`);
+  }
+}
+
+function profileOptions(values: SimValues): SimulatorOptions {
+  const period = durationOption("profile-period", values["profile-period"]);
+  if (period !== undefined && (period < 1000 || period % 1000 !== 0 || period < 0)) {
+    throw new UsageError(`--profile-period must be whole seconds, at least 1s, got ${values["profile-period"]}`);
+  }
+  const history = durationOption("history", values.history);
+  if (history !== undefined && history < 0) throw new UsageError("--history must not be negative");
+  const options: SimulatorOptions = {
+    profilePeriodSeconds: period === undefined ? undefined : period / 1000,
+    profileHistoryMs: history,
+    profileRows: intOption("profile-rows", values["profile-rows"], 1, 10_000_000),
+    clockOffsetMs: durationOption("clock-offset", values["clock-offset"]),
+    clockDeviationMinutes: intOption("deviation", values.deviation, -720, 720),
+    dst: choiceOption("dst", values.dst, ["eu", "none"] as const),
+  };
   return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as SimulatorOptions;
 }
 

@@ -21,6 +21,7 @@ import {
 } from "./errors.js";
 import { splitForPdu } from "./get-list.js";
 import { dataAccessError, type GetExchange, getNormal, getWithList } from "./get-service.js";
+import { getStreaming } from "./get-stream.js";
 import { createClientLink } from "./link-factory.js";
 import { maskSecret } from "./secret-mask.js";
 import type { AssociationInfo, DlmsClientApi, DlmsClientOptions } from "./types.js";
@@ -80,6 +81,14 @@ export class DlmsClient implements DlmsClientApi {
       const result = await getNormal(this.gets, attribute);
       if (!result.ok) throw dataAccessError(result.error, attribute);
       return result.data;
+    });
+  }
+
+  /** GET whose raw value goes to `onBytes` block by block as it arrives (see client/get-stream.ts). */
+  getStream(attribute: AttributeRequest, onBytes: (chunk: Uint8Array) => void): Promise<void> {
+    return this.serialize(async () => {
+      this.requireAssociated("get");
+      await getStreaming(this.gets, attribute, onBytes);
     });
   }
 

@@ -50,6 +50,8 @@ export interface DlmsClientApi {
   connect(): Promise<AssociationInfo>;
   /** GET-Request-Normal (+ block transfer). Rejects with DataAccessError for a data-access-result. */
   get(attribute: AttributeRequest): Promise<DlmsData>;
+  /** GET whose value is handed on block by block as it arrives (large profile buffers); optional for test fakes. */
+  getStream?(attribute: AttributeRequest, onBytes: (chunk: Uint8Array) => void): Promise<void>;
   /** GET-with-list when the association allows multiple references, else sequential GETs; one result per request. */
   getMany(attributes: AttributeRequest[]): Promise<GetDataResult[]>;
   /** RLRQ (tolerating meters that do not answer or do not implement it), then DISC (HDLC), then closes the transport. */

@@ -5,12 +5,14 @@ import type { ResolvedOptions } from "./options.js";
 export class MeterFaults {
   private requests = 0;
   private frames = 0;
+  /** Switched at run time (tests): the meter stops answering, as when its line is cut, and keeps recording. */
+  silenced = false;
 
   constructor(private readonly options: Pick<ResolvedOptions, "silence" | "answerEvery" | "corruptFcsEvery">) {}
 
   /** Whether the answer to this request goes out (false = the meter stays silent). */
   admitAnswer(): boolean {
-    if (this.options.silence) return false;
+    if (this.options.silence || this.silenced) return false;
     this.requests += 1;
     return this.requests % this.options.answerEvery === 0;
   }

@@ -4,13 +4,13 @@
 import { DataAccessResult } from "../dlms/apdu/data-access-result.js";
 import type { GetDataResult, LogicalName, SelectiveAccess } from "../dlms/apdu/types.js";
 import type { DlmsData } from "../dlms/axdr/types.js";
-import { dateTimeFromEpochMs, encodeDateTime } from "../dlms/cosem/datetime.js";
+import { ClockStatus, dateTimeFromEpochMs, encodeDateTime } from "../dlms/cosem/datetime.js";
 import { formatObis, parseObis } from "../dlms/cosem/obis.js";
 import { encodeCaptureObjects } from "../dlms/cosem/profile-generic.js";
 import { encodeScalerUnit } from "../dlms/cosem/scaler.js";
 import type { CosemObjectModel, ObjectListEntry } from "../dlms/server/object-model.js";
 import { MeterPhysics } from "./physics.js";
-import { readProfileBuffer } from "./profile.js";
+import { entriesInUse, type ProfileSource, readProfileBuffer } from "./profile.js";
 
 export interface MeterModelOptions {
   /** Makes this meter's values differ from every other meter's; the same seed gives the same readings. */
@@ -27,6 +27,13 @@ export interface MeterModelOptions {
   /** Load profile capture period (s) and rows kept. Defaults 900 s and 96 rows (one day). */
   profilePeriodSeconds?: number;
   profileRows?: number;
+  /** First capture of the load profile (meter time, ms): the meter was installed then. Default: a full buffer. */
+  profileStartMs?: number;
+  /** The meter's clock runs this far ahead of `now` (negative: behind). Default 0. */
+  clockOffsetMs?: number;
+  /** Daylight saving: "eu" (last Sunday of March to last Sunday of October, 01:00 UTC): deviation one hour less
+   * and clock status bit 0x80 meanwhile. Default none. */
+  dst?: "eu" | "none";
   firmwareVersion?: string;
 }
 
@@ -128,8 +135,9 @@ function buildCatalogue(channel: number): ObjectDefinition[] {
       version: 0,
       logicalName: clockLn,
       attributes: new Map<number, AttributeReader>([
-        [2, (m, ms) => ok(m.clockData(ms))],
+        [2, (m, ms) => ok(m.clockData(m.meterTime(ms)))],
         [3, (m) => ok({ type: "long", value: m.clockDeviationMinutes })],
+        [5, (m) => ok({ type: "integer", value: m.dst === "eu" ? 60 : 0 })], // daylight_savings_deviation
         [4, () => ok({ type: "unsigned", value: 0 })],
         [8, () => ok({ type: "boolean", value: false })],
         [9, () => ok({ type: "enum", value: 1 })], // internal crystal
@@ -163,7 +171,7 @@ function buildCatalogue(channel: number): ObjectDefinition[] {
       version: 1,
       logicalName: at(ObisCode.loadProfile),
       attributes: new Map<number, AttributeReader>([
-        [2, (m, ms, access) => readProfileBuffer(m.profileRows(ms), access)],
+        [2, (m, ms, access) => readProfileBuffer(m.profile, m.meterTime(ms), access)],
         [3, () => ok(captureObjects)],
         [4, (m) => ok(u32(m.profilePeriodSeconds))],
         [5, () => ok({ type: "enum", value: 1 })], // fifo
@@ -180,7 +188,7 @@ function buildCatalogue(channel: number): ObjectDefinition[] {
               ],
             }),
         ],
-        [7, (m) => ok(u32(m.profileRowCount))],
+        [7, (m, ms) => ok(u32(entriesInUse(m.profile, m.meterTime(ms))))],
         [8, (m) => ok(u32(m.profileRowCount))],
       ]),
     },
@@ -222,14 +230,6 @@ function catalogue(channel: number) {
   return c;
 }
 
-/** One row of the load profile: capture instant and the values captured then. */
-export interface ProfileRow {
-  ms: number;
-  clock: DlmsData;
-  energyWh: number;
-  powerW: number;
-}
-
 export class SimulatedMeter implements CosemObjectModel {
   readonly physics: MeterPhysics;
   readonly serialNumber: string;
@@ -239,6 +239,9 @@ export class SimulatedMeter implements CosemObjectModel {
   readonly clockDeviationMinutes: number;
   readonly profilePeriodSeconds: number;
   readonly profileRowCount: number;
+  readonly clockOffsetMs: number;
+  readonly dst: "eu" | "none";
+  readonly profile: ProfileSource;
   private readonly now: () => number;
   private readonly table: ReturnType<typeof catalogue>;
 
@@ -252,7 +255,17 @@ export class SimulatedMeter implements CosemObjectModel {
     this.clockDeviationMinutes = options.clockDeviationMinutes ?? 0;
     this.profilePeriodSeconds = options.profilePeriodSeconds ?? 900;
     this.profileRowCount = options.profileRows ?? 96;
+    this.clockOffsetMs = options.clockOffsetMs ?? 0;
+    this.dst = options.dst ?? "none";
     this.now = options.now;
+    const periodMs = this.profilePeriodSeconds * 1000;
+    this.profile = {
+      periodMs,
+      capacity: this.profileRowCount,
+      startMs: options.profileStartMs ?? Number.NEGATIVE_INFINITY,
+      clock: (ms) => this.clockData(ms),
+      values: (ms) => [u32(Math.floor(this.physics.activeEnergy(ms))), i32(Math.round(this.physics.activePower(ms)))],
+    };
     this.table = catalogue(options.obisChannel ?? 0);
   }
 
@@ -273,25 +286,32 @@ export class SimulatedMeter implements CosemObjectModel {
     return this.table.list;
   }
 
-  /** Clock attribute 2: the meter's local time as a 12-octet date-time (octet-string, as most meters send it). */
-  clockData(ms: number): DlmsData {
-    return { type: "octet-string", value: encodeDateTime(dateTimeFromEpochMs(ms, this.clockDeviationMinutes)) };
+  /** The meter's own clock at real time `ms` (it may run ahead or behind). */
+  meterTime(ms: number): number {
+    return ms + this.clockOffsetMs;
   }
 
-  /** The last profileRowCount captures, oldest first, ending at the latest capture instant not after `ms`. */
-  profileRows(ms: number): ProfileRow[] {
-    const periodMs = this.profilePeriodSeconds * 1000;
-    const latest = Math.floor(ms / periodMs) * periodMs;
-    const rows: ProfileRow[] = [];
-    for (let k = this.profileRowCount - 1; k >= 0; k--) {
-      const at = latest - k * periodMs;
-      rows.push({
-        ms: at,
-        clock: this.clockData(at),
-        energyWh: Math.floor(this.physics.activeEnergy(at)),
-        powerW: Math.round(this.physics.activePower(at)),
-      });
-    }
-    return rows;
+  /** Deviation in force at meter time `ms` (one hour less during EU summer time). */
+  deviationAt(ms: number): { deviation: number; summer: boolean } {
+    const summer = this.dst === "eu" && isEuSummerTime(ms);
+    return { deviation: this.clockDeviationMinutes - (summer ? 60 : 0), summer };
   }
+
+  /** Clock attribute 2 at meter time `ms`: local time as a 12-octet date-time (octet-string, as most meters send). */
+  clockData(ms: number): DlmsData {
+    const { deviation, summer } = this.deviationAt(ms);
+    const dt = { ...dateTimeFromEpochMs(ms, deviation), clockStatus: summer ? ClockStatus.daylightSavingActive : 0 };
+    return { type: "octet-string", value: encodeDateTime(dt) };
+  }
+}
+
+/** Last Sunday of a month (UTC date) at 01:00 UTC, when EU summer time starts (March) and ends (October). */
+function lastSundayAt1Utc(year: number, month: number): number {
+  const lastDay = new Date(Date.UTC(year, month + 1, 0, 1));
+  return lastDay.getTime() - lastDay.getUTCDay() * 86_400_000;
+}
+
+export function isEuSummerTime(ms: number): boolean {
+  const year = new Date(ms).getUTCFullYear();
+  return ms >= lastSundayAt1Utc(year, 2) && ms < lastSundayAt1Utc(year, 9);
 }

@@ -70,20 +70,31 @@ export interface SimulatorOptions extends FaultOptions {
   /** Serial number of meter 0 (numeric); meter i has serial + i. Default 10000001. */
   serialBase?: number;
   voltageScaler?: -1 | -2;
+  /** Load profile capacity (profile_entries). Default 96, or 100,000 with profileHistoryMs. */
   profileRows?: number;
   profilePeriodSeconds?: number;
+  /** The profile starts this long before the simulator (it was installed then): rows exist from that instant on.
+   * Default: the buffer is full from the start. */
+  profileHistoryMs?: number;
+  /** The meters' clocks run this far ahead of real time (negative: behind). Default 0. */
+  clockOffsetMs?: number;
+  /** Clock deviation in minutes (Blue Book sign, CET = -60). Default 0. */
+  clockDeviationMinutes?: number;
+  /** "eu": summer time from the last Sunday of March to the last Sunday of October (deviation -60 more, status 0x80). */
+  dst?: "eu" | "none";
   /** Time source for the meters (ms since the epoch). Timers (delay, inactivity) still use real time. */
   now?: () => number;
 }
 
 /** Options left undefined when unset: the password (folded into clients) and the faults that are off by default. */
-type Unset = "password" | "clients" | "wrapperPort" | "dropMidFrameAfter" | "corruptFcsEvery";
+type Unset = "password" | "clients" | "wrapperPort" | "dropMidFrameAfter" | "corruptFcsEvery" | "profileHistoryMs";
 
 export type ResolvedOptions = Required<Omit<SimulatorOptions, Unset>> & {
   clients: ReadonlyMap<number, ClientAuth>;
   wrapperPort: number | undefined;
   dropMidFrameAfter: number | undefined;
   corruptFcsEvery: number | undefined;
+  profileHistoryMs: number | undefined;
 };
 
 export const PUBLIC_CLIENT_SAP = 16;
@@ -171,8 +182,12 @@ export function resolveOptions(o: SimulatorOptions): ResolvedOptions {
     seed: int("seed", o.seed, 1, 0, 0x7fff_ffff),
     serialBase: int("serialBase", o.serialBase, 10_000_001, 0, 9_999_999_999),
     voltageScaler: o.voltageScaler ?? -1,
-    profileRows: int("profileRows", o.profileRows, 96, 1, 10_000),
+    profileRows: int("profileRows", o.profileRows, o.profileHistoryMs === undefined ? 96 : 100_000, 1, 10_000_000),
     profilePeriodSeconds: int("profilePeriodSeconds", o.profilePeriodSeconds, 900, 1, 86_400),
+    profileHistoryMs: optionalInt("profileHistoryMs", o.profileHistoryMs, 0, 20 * 365 * 86_400_000),
+    clockOffsetMs: int("clockOffsetMs", o.clockOffsetMs, 0, -365 * 86_400_000, 365 * 86_400_000),
+    clockDeviationMinutes: int("clockDeviationMinutes", o.clockDeviationMinutes, 0, -720, 720),
+    dst: o.dst ?? "none",
     now: o.now ?? Date.now,
     delayMs: int("delayMs", o.delayMs, 0, 0, 600_000),
     lastFrameDelayMs: int("lastFrameDelayMs", o.lastFrameDelayMs, 0, 0, 600_000),
@@ -184,6 +199,7 @@ export function resolveOptions(o: SimulatorOptions): ResolvedOptions {
     trailingGarbage: o.trailingGarbage ?? false,
     ignoreRelease: o.ignoreRelease ?? false,
   };
+  if (resolved.dst !== "eu" && resolved.dst !== "none") problems.push(`dst must be eu or none, got ${resolved.dst}`);
   if (resolved.voltageScaler !== -1 && resolved.voltageScaler !== -2) problems.push("voltageScaler must be -1 or -2");
   if (problems.length > 0) throw new SimulatorOptionsError(problems);
   return resolved;

@@ -110,6 +110,8 @@ export async function startSimulator(options: SimulatorOptions = {}, logger?: Lo
 }
 
 function createMeters(o: ResolvedOptions): MeterSlot[] {
+  // "Installed" history ago on the meter's own clock: every meter of this simulator starts its profile then.
+  const profileStartMs = o.profileHistoryMs === undefined ? undefined : o.now() + o.clockOffsetMs - o.profileHistoryMs;
   return Array.from({ length: o.count }, (_, index) => {
     const serialNumber = String(o.serialBase + index);
     return {
@@ -126,6 +128,10 @@ function createMeters(o: ResolvedOptions): MeterSlot[] {
         voltageScaler: o.voltageScaler,
         profileRows: o.profileRows,
         profilePeriodSeconds: o.profilePeriodSeconds,
+        clockOffsetMs: o.clockOffsetMs,
+        clockDeviationMinutes: o.clockDeviationMinutes,
+        dst: o.dst,
+        ...(profileStartMs === undefined ? {} : { profileStartMs }),
       }),
       faults: new MeterFaults(o),
       stats: emptyStats(),

@@ -138,6 +138,7 @@ describe("parseDuration", () => {
     ["10s", 10_000],
     ["2m", 120_000],
     ["1h", 3_600_000],
+    ["7d", 604_800_000],
     ["1.5s", 1500],
   ])("%s is %d ms", (text, ms) => {
     expect(parseDuration(text)).toBe(ms);

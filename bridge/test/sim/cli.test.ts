@@ -62,6 +62,38 @@ describe("dlms-bridge sim: options", () => {
     expect(buildSimOptions({ "multiple-references-lls-only": true }).multipleReferences).toBe("authenticated-only");
   });
 
+  it("maps the load-profile options (--profile-period 1m --history 1h, clock offset, DST)", () => {
+    expect(
+      buildSimOptions({
+        "profile-period": "1m",
+        history: "1h",
+        "clock-offset": "-5m",
+        deviation: "-60",
+        dst: "eu",
+        "profile-rows": "5000",
+      }),
+    ).toEqual({
+      profilePeriodSeconds: 60,
+      profileHistoryMs: 3_600_000,
+      clockOffsetMs: -300_000,
+      clockDeviationMinutes: -60,
+      dst: "eu",
+      profileRows: 5000,
+      auth: "none",
+      sharedPort: false,
+      multipleReferences: true,
+      holdAfterClose: false,
+      unknownObject: "object-undefined",
+      beforeAssociation: "exception",
+      silence: false,
+      refuseAssociation: false,
+      trailingGarbage: false,
+      ignoreRelease: false,
+    });
+    expect(() => buildSimOptions({ "profile-period": "1500ms" })).toThrow(/--profile-period must be whole seconds/);
+    expect(() => buildSimOptions({ history: "ages" })).toThrow(/--history 'ages' is not a duration/);
+  });
+
   it("maps --wrapper-port", () => {
     expect(buildSimOptions({ "wrapper-port": "4060" }).wrapperPort).toBe(4060);
   });
