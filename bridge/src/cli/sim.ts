@@ -27,6 +27,10 @@ Simulates 3-phase electricity meters speaking DLMS/COSEM over TCP (HDLC or the I
   --obis-channel 0|1         B group of the electricity objects: 0 = 1-0:32.7.0, 1 = Microstar-style 1-1:32.7.0
   --unknown-object-denied    answer missing objects read-write-denied (3) instead of object-undefined (4)
   --silent-before-association  ignore a GET sent before the AARQ (default: an ExceptionResponse)
+  --hdlc-max-info N          HDLC: largest information field the meter supports, 32..2030 (default 128); the UA
+                             offers the smaller of this and the client's proposal
+  --hdlc-window N            HDLC: largest window the meter supports, 1..7 (default 7); the UA offers min(N, client's)
+  --max-pdu N                largest APDU the meter receives, announced in the AARE (default 1024)
   --seed N                   seed of meter 0 (meter i uses N+i): same seed, same readings (default 1)
   --profile-period D         load profile (1-0:99.1.0) capture period, e.g. 15m (default), 1m, 10s
   --history D                the profile started D ago (e.g. 1h, 7d): rows exist from then on, so a bridge has
@@ -67,6 +71,9 @@ const OPTIONS = {
   "obis-channel": { type: "string" },
   "unknown-object-denied": { type: "boolean" },
   "silent-before-association": { type: "boolean" },
+  "hdlc-max-info": { type: "string" },
+  "hdlc-window": { type: "string" },
+  "max-pdu": { type: "string" },
   seed: { type: "string" },
   "profile-period": { type: "string" },
   history: { type: "string" },
@@ -166,6 +173,9 @@ export function buildSimOptions(values: SimValues, env: NodeJS.ProcessEnv = {}):
     obisChannel: channel,
     unknownObject: values["unknown-object-denied"] ? "read-write-denied" : "object-undefined",
     beforeAssociation: values["silent-before-association"] ? "silence" : "exception",
+    hdlcMaxInfo: intOption("hdlc-max-info", values["hdlc-max-info"], 32, 2030),
+    hdlcWindow: intOption("hdlc-window", values["hdlc-window"], 1, 7),
+    maxPduSize: intOption("max-pdu", values["max-pdu"], 64, 0xffff),
     seed: intOption("seed", values.seed, 0, 0x7fff_ffff),
     ...profileOptions(values),
     delayMs: intOption("delay-ms", values["delay-ms"], 0, 600_000),

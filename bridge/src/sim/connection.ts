@@ -9,7 +9,7 @@ import type { DataLink } from "../dlms/link.js";
 import { ServerAssociation } from "../dlms/server/association.js";
 import { WrapperLink } from "../dlms/wrapper/link.js";
 import type { Logger } from "../log.js";
-import { describeTarget, type FirstFrameTarget, hdlcTarget, wrapperTarget } from "./first-frame.js";
+import { describeTarget, type FirstFrameTarget, hdlcTarget, wrapperSourceWPort, wrapperTarget } from "./first-frame.js";
 import { type MeterSlot, StaleLink } from "./meter-slot.js";
 import type { ResolvedOptions } from "./options.js";
 
@@ -32,7 +32,13 @@ const MAX_UNBOUND_BYTES = 4096;
 export class MeterConnection {
   private meter: MeterSlot | undefined;
   private link: DataLink | undefined;
-  private association: ServerAssociation | undefined;
+  /**
+   * One association per client SAP, as a meter keeps them: over the wrapper every PDU names its client wPort, so
+   * several clients may share the TCP connection, each judged by its own SAP. HDLC has one client per link at a
+   * time (a new SNRM starts over), so it only ever holds the SNRM's SAP.
+   */
+  private readonly associations = new Map<number, ServerAssociation>();
+  /** Client SAP of the latest SNRM (HDLC) or of the PDU being answered (wrapper). */
   private clientSap = 0;
   private unbound: Uint8Array[] = [];
   private unboundLength = 0;
@@ -141,21 +147,43 @@ export class MeterConnection {
             role: "server",
             clientAddress: target.clientSap,
             serverAddress: { logical: target.logical, physical: target.physical },
-            proposed: { maxInfoTx: o.hdlcMaxInfo, maxInfoRx: o.hdlcMaxInfo },
+            // The meter's maxima: the UA answers with the smaller of these and the client's proposal.
+            proposed: {
+              maxInfoTx: o.hdlcMaxInfo,
+              maxInfoRx: o.hdlcMaxInfo,
+              windowTx: o.hdlcWindow,
+              windowRx: o.hdlcWindow,
+            },
           })
         : new WrapperLink({ role: "server", clientWPort: target.clientSap, serverWPort: target.wPort });
-    this.association = new ServerAssociation({
-      objects: meter.model,
-      auth: o.clients,
-      conformance: this.ctx.conformance,
-      maxPduSize: o.maxPduSize,
-      serverSap: o.serverLogical,
-      unknownObject: o.unknownObject,
-      beforeAssociation: o.beforeAssociation,
-      releaseSupported: !o.ignoreRelease,
-      refuseAssociation: o.refuseAssociation,
-    });
     this.log("debug", { event: "meter-selected", target: describeTarget(target) }, "connection bound to meter");
+  }
+
+  /** The association of a client SAP on this connection (created unassociated on its first request). */
+  private associationFor(clientSap: number): ServerAssociation {
+    let association = this.associations.get(clientSap);
+    if (!association) {
+      const o = this.ctx.options;
+      association = new ServerAssociation({
+        objects: this.meter!.model,
+        auth: o.clients,
+        conformance: this.ctx.conformance,
+        maxPduSize: o.maxPduSize,
+        serverSap: o.serverLogical,
+        unknownObject: o.unknownObject,
+        beforeAssociation: o.beforeAssociation,
+        releaseSupported: !o.ignoreRelease,
+        refuseAssociation: o.refuseAssociation,
+      });
+      this.associations.set(clientSap, association);
+    }
+    return association;
+  }
+
+  /** The link went down: every association on it ends without RLRQ. */
+  private resetAssociations(): void {
+    for (const association of this.associations.values()) association.reset();
+    this.associations.clear();
   }
 
   private pump(): void {
@@ -174,15 +202,17 @@ export class MeterConnection {
         case "connected":
           if (link.kind === "hdlc") {
             // A new SNRM starts a new link, possibly from another client SAP: no association yet.
-            this.association!.reset();
+            this.resetAssociations();
             this.clientSap = (lastFrame && peekDestination(lastFrame)?.client) ?? this.clientSap;
           }
           break;
         case "disconnected":
-          this.association!.reset();
+          this.resetAssociations();
           this.log("info", { event: "link-closed", reason: event.reason }, "link disconnected");
           break;
         case "apdu":
+          // Wrapper: each PDU is judged by the client wPort that sent it (its frame event came just before).
+          if (link.kind === "wrapper" && lastFrame) this.clientSap = wrapperSourceWPort(lastFrame);
           this.answer(event.apdu);
           break;
       }
@@ -191,7 +221,7 @@ export class MeterConnection {
   }
 
   private answer(bytes: Uint8Array): void {
-    const association = this.association!;
+    const association = this.associationFor(this.clientSap);
     this.meter!.stats.requests += 1;
     let request: Apdu | undefined;
     try {
@@ -246,7 +276,9 @@ export class MeterConnection {
   /** Whether the client went away with the link (HDLC) or the association (wrapper) still up. */
   private leftAssociated(): boolean {
     if (this.timedOut || !this.link) return false;
-    return this.link.kind === "hdlc" ? this.link.isConnected : (this.association?.isAssociated ?? false);
+    if (this.link.kind === "hdlc") return this.link.isConnected;
+    for (const association of this.associations.values()) if (association.isAssociated) return true;
+    return false;
   }
 
   private send(frame: Uint8Array): void {
@@ -272,7 +304,7 @@ export class MeterConnection {
       { event: "inactivity-timeout", seconds: this.ctx.options.inactivityTimeoutSeconds },
       "inactivity timeout",
     );
-    this.association?.reset();
+    this.resetAssociations();
     this.link?.disconnect();
     this.socket.destroy();
   }

@@ -40,6 +40,11 @@ export function wrapperTarget(bytes: Uint8Array): FirstFrameTarget | undefined {
   return undefined;
 }
 
+/** The client (source) wPort of a complete wrapper PDU: bytes 2-3 of its header (62056-47). */
+export function wrapperSourceWPort(pdu: Uint8Array): number {
+  return (pdu[2]! << 8) | pdu[3]!;
+}
+
 export function describeTarget(t: FirstFrameTarget): string {
   return t.transport === "hdlc"
     ? `hdlc client ${t.clientSap} -> server ${t.logical}${t.physical === undefined ? "" : `/${t.physical}`}`

@@ -58,8 +58,13 @@ export interface SimulatorOptions extends FaultOptions {
   physicalBase?: number;
   /** Wrapper wPort of meter 0 on a shared port (meter i has base + i). Default 1. */
   wPortBase?: number;
-  /** HDLC max information field the meter accepts and sends. Default 128. */
+  /**
+   * HDLC max information field the meter accepts and sends (its maximum: the UA offers the smaller of this and the
+   * client's proposal, 62056-46 §6.4.4.4.3.2). Default 128.
+   */
   hdlcMaxInfo?: number;
+  /** HDLC window size the meter supports in both directions (1..7); the UA offers min(this, client's). Default 7. */
+  hdlcWindow?: number;
   /** Server max receive PDU size. Default 1024. */
   maxPduSize?: number;
   unknownObject?: "object-undefined" | "read-write-denied";
@@ -176,6 +181,7 @@ export function resolveOptions(o: SimulatorOptions): ResolvedOptions {
     physicalBase,
     wPortBase,
     hdlcMaxInfo: int("hdlcMaxInfo", o.hdlcMaxInfo, 128, 32, 2030),
+    hdlcWindow: int("hdlcWindow", o.hdlcWindow, 7, 1, 7),
     maxPduSize: int("maxPduSize", o.maxPduSize, 1024, 64, 0xffff),
     unknownObject: o.unknownObject ?? "object-undefined",
     beforeAssociation: o.beforeAssociation ?? "exception",

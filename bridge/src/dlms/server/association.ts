@@ -193,8 +193,9 @@ export class ServerAssociation {
     if (isCurrentAssociation(classId, instanceId)) {
       return readCurrentAssociation(attributeId, {
         objects: this.objectList(),
-        clientSap: context.clientSap,
         serverSap: this.options.serverSap ?? 1,
+        negotiated: context,
+        serverMaxReceivePduSize: this.options.maxPduSize,
       });
     }
     const result = this.options.objects.get(classId, instanceId, attributeId, access);

@@ -347,50 +347,59 @@ describe("HdlcLink on a lossy line (client polls when a reply is overdue)", () =
     collect(b);
   }
 
-  it("every request is delivered once and every answer arrives, despite 15% lost frames", () => {
-    let seed = 12345;
-    const lose = () => {
-      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
-      return seed % 100 < 15;
-    };
-    const client = side(new HdlcLink({ role: "client", clientAddress: 16, serverAddress: { logical: 1 } }));
-    const server = side(new HdlcLink({ role: "server", clientAddress: 16, serverAddress: { logical: 1 } }));
-    const poll = () => (client.link as HdlcLink).poll();
-    client.link.connect();
-    for (let i = 0; i < 50 && !client.link.isConnected; i++) {
-      lossyShuttle(client, server, lose);
-      if (!client.link.isConnected) poll();
-    }
-    expect(client.link.isConnected).toBe(true);
-    let polls = 0;
-    for (let n = 0; n < 200; n++) {
-      const request = pattern(1 + ((n * 37) % 400), n);
-      const response = pattern(1 + ((n * 53) % 500), n + 1);
-      client.link.sendApdu(request);
-      let answered = false;
-      let delivered = 0;
-      for (let attempt = 0; attempt < 100; attempt++) {
+  it.each([
+    [1, 128],
+    [3, 64],
+    [7, 32],
+  ])(
+    "window %i, max info %i: every request is delivered once and every answer arrives, despite losing 15 in 100 frames",
+    (window, maxInfo) => {
+      let seed = 12345;
+      const lose = () => {
+        seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+        return seed % 100 < 15;
+      };
+      const proposed = { maxInfoTx: maxInfo, maxInfoRx: maxInfo, windowTx: window, windowRx: window };
+      const client = side(new HdlcLink({ role: "client", clientAddress: 16, serverAddress: { logical: 1 }, proposed }));
+      const server = side(new HdlcLink({ role: "server", clientAddress: 16, serverAddress: { logical: 1 }, proposed }));
+      const poll = () => (client.link as HdlcLink).poll();
+      client.link.connect();
+      for (let i = 0; i < 50 && !client.link.isConnected; i++) {
         lossyShuttle(client, server, lose);
-        const requests = take(server, "apdu");
-        delivered += requests.length;
-        expect(delivered, `exchange ${n}: request delivered more than once`).toBeLessThanOrEqual(1);
-        if (requests.length === 1) {
-          expect(toHex(requests[0]!.apdu)).toBe(toHex(request));
-          server.link.sendApdu(response);
-          continue;
-        }
-        const answers = take(client, "apdu");
-        if (answers.length > 0) {
-          expect(answers.map((e) => toHex(e.apdu))).toEqual([toHex(response)]);
-          answered = true;
-          break;
-        }
-        poll();
-        polls++;
+        if (!client.link.isConnected) poll();
       }
-      expect(answered, `exchange ${n}`).toBe(true);
-      expect(take(server, "apdu")).toEqual([]); // no request delivered twice
-    }
-    expect(polls).toBeGreaterThan(20); // losses really happened and were recovered
-  });
+      expect(client.link.isConnected).toBe(true);
+      expect((client.link as HdlcLink).params).toEqual(proposed);
+      let polls = 0;
+      for (let n = 0; n < 200; n++) {
+        const request = pattern(1 + ((n * 37) % 400), n);
+        const response = pattern(1 + ((n * 53) % 500), n + 1);
+        client.link.sendApdu(request);
+        let answered = false;
+        let delivered = 0;
+        for (let attempt = 0; attempt < 100; attempt++) {
+          lossyShuttle(client, server, lose);
+          const requests = take(server, "apdu");
+          delivered += requests.length;
+          expect(delivered, `exchange ${n}: request delivered more than once`).toBeLessThanOrEqual(1);
+          if (requests.length === 1) {
+            expect(toHex(requests[0]!.apdu)).toBe(toHex(request));
+            server.link.sendApdu(response);
+            continue;
+          }
+          const answers = take(client, "apdu");
+          if (answers.length > 0) {
+            expect(answers.map((e) => toHex(e.apdu))).toEqual([toHex(response)]);
+            answered = true;
+            break;
+          }
+          poll();
+          polls++;
+        }
+        expect(answered, `exchange ${n}`).toBe(true);
+        expect(take(server, "apdu")).toEqual([]); // no request delivered twice
+      }
+      expect(polls).toBeGreaterThan(20); // losses really happened and were recovered
+    },
+  );
 });

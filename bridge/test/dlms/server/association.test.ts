@@ -286,7 +286,8 @@ describe("ServerAssociation: GET", () => {
     expect(chunks.length).toBeGreaterThan(5);
     const whole = new Uint8Array(Buffer.concat(chunks));
     const association = { classId: 15, version: 1, obis: "0.0.40.0.0.255", methods: [] };
-    const entries = [{ ...association, attributes: [1, 2, 3, 8].map((id) => ({ id, access: 1 })) }, ...model.list()];
+    const attributes = [1, 2, 3, 4, 5, 6, 7, 8, 9].map((id) => ({ id, access: id === 7 ? 0 : 1 }));
+    const entries = [{ ...association, attributes }, ...model.list()];
     expect(decodeData(whole)).toEqual(encodeObjectList(entries));
     // The transfer is over: another NEXT has nothing to continue.
     const after = asGetResponse(s.handle({ tag: "get-request", kind: "next", invoke, blockNumber: expectedBlock }, 16));
