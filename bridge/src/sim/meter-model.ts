@@ -93,7 +93,7 @@ const u32 = (value: number): DlmsData => ({
 /**
  * Clock daylight_savings_begin/end (attributes 5/6): the EU rule as meters configure it, a recurring date-time with
  * year, deviation and status not specified: the first Sunday on or after 25 March at 02:00 / 25 October at 03:00
- * (i.e. the last Sunday). daylight_savings_enabled (8) stays false, so the simulated clock never shifts.
+ * (i.e. the last Sunday). daylight_savings_deviation (7) and _enabled (8) follow the meter's dst option.
  */
 const DST_BEGIN = encodeDateTime({ month: 3, day: 25, dayOfWeek: 7, hour: 2, minute: 0, second: 0, hundredths: 0 });
 const DST_END = encodeDateTime({ month: 10, day: 25, dayOfWeek: 7, hour: 3, minute: 0, second: 0, hundredths: 0 });
@@ -146,12 +146,11 @@ function buildCatalogue(channel: number): ObjectDefinition[] {
       attributes: new Map<number, AttributeReader>([
         [2, (m, ms) => ok(m.clockData(m.meterTime(ms)))],
         [3, (m) => ok({ type: "long", value: m.clockDeviationMinutes })],
-        [5, (m) => ok({ type: "integer", value: m.dst === "eu" ? 60 : 0 })], // daylight_savings_deviation
         [4, () => ok({ type: "unsigned", value: 0 })],
         [5, () => ok({ type: "octet-string", value: DST_BEGIN })],
         [6, () => ok({ type: "octet-string", value: DST_END })],
-        [7, () => ok({ type: "integer", value: DST_DEVIATION_MINUTES })],
-        [8, () => ok({ type: "boolean", value: false })],
+        [7, (m) => ok({ type: "integer", value: m.dst === "eu" ? DST_DEVIATION_MINUTES : 0 })],
+        [8, (m) => ok({ type: "boolean", value: m.dst === "eu" })],
         [9, () => ok({ type: "enum", value: 1 })], // internal crystal
       ]),
     },

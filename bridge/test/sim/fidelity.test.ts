@@ -168,7 +168,19 @@ describe("simulator: current association and clock attributes", () => {
     expect(decodeDateTime(begin.value)).toMatchObject({ month: 3, day: 25, dayOfWeek: 7, hour: 2 });
     expect(decodeDateTime(begin.value).year).toBeUndefined();
     expect(decodeDateTime(end.value)).toMatchObject({ month: 10, day: 25, dayOfWeek: 7, hour: 3 });
-    expect(await c.get(clock(7))).toEqual({ type: "integer", value: 60 });
+    // Without the dst option the clock keeps standard time: no deviation, DST disabled.
+    expect(await c.get(clock(7))).toEqual({ type: "integer", value: 0 });
+    expect(await c.get(clock(8))).toEqual({ type: "boolean", value: false });
+    await c.release();
+  });
+
+  it("with EU daylight saving, the clock reports a 60-minute deviation and DST enabled", async () => {
+    const s = await start({ dst: "eu" });
+    const c = client(s.ports[0]!);
+    await c.connect();
+    const [deviation, enabled] = await c.getMany([attr("0.0.1.0.0.255", 7, 8), attr("0.0.1.0.0.255", 8, 8)]);
+    expect(deviation).toEqual({ ok: true, data: { type: "integer", value: 60 } });
+    expect(enabled).toEqual({ ok: true, data: { type: "boolean", value: true } });
     await c.release();
   });
 });
