@@ -165,6 +165,7 @@ export async function startBridge(config: BridgeConfig, log: Logger, options: St
           lastErrorTs: s.lastErrorTs ?? null,
           skippedSlots: s.skippedSlots,
           watchdogRestarts: s.watchdogRestarts,
+          failingRegisters: s.failingRegisters ?? {},
         };
       }),
   });

@@ -39,8 +39,14 @@ export type RegisterReading =
 
 /**
  * Reads every spec's attribute plus, for the value of a scaled class whose scaler is not cached yet, its
- * scaler_unit (fetched in the same getMany, right after the value). Transport-level failures (timeout,
- * connection lost) reject: the whole poll failed. Per-object failures come back per key.
+ * scaler_unit. Each attribute is requested once per call, even when several specs need it (attr 2 and an explicit
+ * 3/OBIS/3 share the scaler_unit request).
+ *
+ * With multiple-references, everything goes in one getMany (GET-with-list, scaler right after its value). Items
+ * that failed in the list are re-read one by one before they count as failed: some servers fail every item after
+ * a missing one. A scaler_unit is requested singly only when its value was read, so a missing object costs one
+ * request, not two. Transport-level failures (timeout, connection lost) reject: the whole poll failed.
+ * Per-object failures come back per key, naming the attribute that failed.
  */
 export async function readAttributes(
   client: DlmsClientApi,
@@ -48,36 +54,62 @@ export async function readAttributes(
   scalerCache: ScalerCache = new Map(),
 ): Promise<Record<string, AttributeReading>> {
   const requests: AttributeRequest[] = [];
+  const indexByTarget = new Map<string, number>();
+  const indexOf = (classId: number, obis: string, attributeId: number): number => {
+    const target = `${classId}/${obis}/${attributeId}`;
+    let index = indexByTarget.get(target);
+    if (index === undefined) {
+      index = requests.push({ classId, instanceId: parseObis(obis), attributeId }) - 1;
+      indexByTarget.set(target, index);
+    }
+    return index;
+  };
   const plan: { spec: RegisterSpec; valueIndex: number; scalerIndex?: number }[] = [];
   for (const spec of specs) {
-    const instanceId = parseObis(spec.obis);
-    const valueIndex = requests.push({ classId: spec.classId, instanceId, attributeId: spec.attributeId }) - 1;
-    let scalerIndex: number | undefined;
-    if (needsScaler(spec) && !scalerCache.has(cacheKey(spec))) {
-      const attributeId = SCALER_UNIT_OF_CLASS.get(spec.classId)!.attribute;
-      scalerIndex = requests.push({ classId: spec.classId, instanceId, attributeId }) - 1;
-    }
+    const valueIndex = indexOf(spec.classId, spec.obis, spec.attributeId);
+    const scalerIndex =
+      needsScaler(spec) && !scalerCache.has(cacheKey(spec))
+        ? indexOf(spec.classId, spec.obis, SCALER_UNIT_OF_CLASS.get(spec.classId)!.attribute)
+        : undefined;
     plan.push({ spec, valueIndex, ...(scalerIndex === undefined ? {} : { scalerIndex }) });
   }
-  const results = requests.length > 0 ? await client.getMany(requests) : [];
+
+  const results: (GetDataResult | undefined)[] = new Array(requests.length);
+  const readSingly = new Set<number>();
+  const single = async (index: number) => {
+    if (readSingly.has(index) || results[index]?.ok) return;
+    readSingly.add(index);
+    results[index] = (await client.getMany([requests[index]!]))[0];
+  };
+  if (requests.length > 1 && client.association?.multipleReferences === true) {
+    (await client.getMany(requests)).forEach((result, i) => {
+      results[i] = result;
+    });
+  }
+  // Values first (in spec order, each followed by its scaler): unread ones or ones the list failed.
+  for (const { valueIndex, scalerIndex } of plan) {
+    await single(valueIndex);
+    if (scalerIndex !== undefined && results[valueIndex]?.ok) await single(scalerIndex);
+  }
 
   const out: Record<string, AttributeReading> = {};
   for (const { spec, valueIndex, scalerIndex } of plan) {
-    if (scalerIndex !== undefined) {
+    const value = results[valueIndex];
+    if (!value?.ok) {
+      out[spec.key] = attributeFailure(`attr ${spec.attributeId}`, value?.error);
+      continue;
+    }
+    if (scalerIndex !== undefined && !scalerCache.has(cacheKey(spec))) {
       const scaler = toScalerUnit(results[scalerIndex]);
-      if (scaler.ok) scalerCache.set(cacheKey(spec), scaler.value);
-      else {
-        out[spec.key] = { ok: false, error: `scaler_unit of ${spec.obis}: ${scaler.error}`, reason: scaler.reason };
+      if (!scaler.ok) {
+        const what = `scaler_unit (attr ${requests[scalerIndex]!.attributeId})`;
+        out[spec.key] = { ok: false, error: `${what}: ${scaler.error}`, reason: scaler.reason };
         continue;
       }
+      scalerCache.set(cacheKey(spec), scaler.value);
     }
-    const value = results[valueIndex];
-    if (!value) out[spec.key] = { ok: false, error: "no result", reason: "no-result" };
-    else if (!value.ok) out[spec.key] = dataAccessFailure(value.error);
-    else {
-      const scalerUnit = needsScaler(spec) ? scalerCache.get(cacheKey(spec)) : undefined;
-      out[spec.key] = { ok: true, data: value.data, ...(scalerUnit ? { scalerUnit } : {}) };
-    }
+    const scalerUnit = needsScaler(spec) ? scalerCache.get(cacheKey(spec)) : undefined;
+    out[spec.key] = { ok: true, data: value.data, ...(scalerUnit ? { scalerUnit } : {}) };
   }
   return out;
 }
@@ -117,9 +149,11 @@ function cacheKey(spec: RegisterSpec): string {
   return `${spec.classId}:${spec.obis}`;
 }
 
-function dataAccessFailure(code: number): AttributeReading {
+/** A failed attribute: `what` names it ("attr 2"); `code` is its data-access-result (undefined: no result). */
+function attributeFailure(what: string, code: number | undefined): AttributeReading {
+  if (code === undefined) return { ok: false, error: `${what}: no result`, reason: "no-result" };
   const name = dataAccessResultName(code);
-  return { ok: false, error: `data-access-result ${name} (${code})`, reason: name, dataAccessResult: code };
+  return { ok: false, error: `${what}: data-access-result ${name} (${code})`, reason: name, dataAccessResult: code };
 }
 
 function toScalerUnit(

@@ -37,6 +37,8 @@ export interface PollerEngineOptions {
   /** Longest idle time on an association before a keep-alive (or a release). Default 60 s, under the 120-180 s
    * inactivity timeout common on meters. */
   keepAliveMs?: number;
+  /** Cap of the per-register backoff (a register failing while others are read). Default 1 h. */
+  registerBackoffMaxMs?: number;
   /** How long stop() waits for operations in flight and for releases. Default 5 s. */
   stopTimeoutMs?: number;
   clock?: Clock;
@@ -77,6 +79,7 @@ export class PollerEngine {
           backoff: options.backoff ?? DEFAULT_BACKOFF,
           watchdogMs: options.watchdogMs ?? 3 * meter.timeoutMs * (1 + meter.registers.length),
           keepAliveMs: options.keepAliveMs ?? 60_000,
+          ...(options.registerBackoffMaxMs === undefined ? {} : { registerBackoffMaxMs: options.registerBackoffMaxMs }),
         }),
     );
   }

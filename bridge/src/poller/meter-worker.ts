@@ -5,9 +5,10 @@
 // that overruns skips the slots it covered (counted, never bunched). After a failure the worker retries with
 // backoff (or waits for the breaker) and the retry serves the latest due slot.
 
-import type { MeterConfig, Reading } from "../model.js";
+import type { MeterConfig, Reading, RegisterSpec } from "../model.js";
 import { type BackoffOptions, backoffDelayMs } from "./backoff.js";
 import { type BreakerOptions, type BreakerTransition, CircuitBreaker } from "./breaker.js";
+import { RegisterBackoff } from "./register-backoff.js";
 import { firstSlotAtOrAfter, latestDueSlot, phaseOffsetMs, skipTo } from "./schedule.js";
 import type { Semaphore } from "./semaphore.js";
 import type {
@@ -34,6 +35,8 @@ export interface WorkerOptions {
   watchdogMs: number;
   /** Longest idle time on an open association; beyond it the worker sends a keep-alive or releases. */
   keepAliveMs: number;
+  /** Cap of the gap between attempts at a register that keeps failing while others are read. */
+  registerBackoffMaxMs?: number;
 }
 
 type Operation = "connect" | "read-attributes" | "read" | "keep-alive" | "release";
@@ -56,6 +59,7 @@ class WorkerStopped extends Error {
 export class MeterWorker {
   private readonly state: MeterRuntimeState;
   private readonly breaker: CircuitBreaker;
+  private readonly registerBackoff: RegisterBackoff;
   private readonly phaseMs: number;
   private readonly sessionHooks: SessionHooks;
   private session: MeterSession | undefined;
@@ -77,6 +81,7 @@ export class MeterWorker {
     private readonly options: WorkerOptions,
   ) {
     this.breaker = new CircuitBreaker(options.breaker);
+    this.registerBackoff = new RegisterBackoff(meter.intervalMs, options.registerBackoffMaxMs);
     this.phaseMs = phaseOffsetMs(meter.id, meter.intervalMs);
     this.state = {
       meter: meter.id,
@@ -100,7 +105,7 @@ export class MeterWorker {
   }
 
   snapshot(): MeterRuntimeState {
-    return { ...this.state };
+    return { ...this.state, failingRegisters: this.registerBackoff.snapshot() };
   }
 
   /**
@@ -214,9 +219,10 @@ export class MeterWorker {
     if (!session) return;
     const { clock } = this.options;
     const ts = clock.now();
+    const registers = this.registerBackoff.due(this.meter.registers, ts);
     let outcomes: Record<string, RegisterOutcome>;
     try {
-      outcomes = await this.guard("read", () => session.readRegisters(this.meter.registers));
+      outcomes = await this.guard("read", () => session.readRegisters(registers));
     } catch (error) {
       if (!this.stopped) this.linkFailed("read", error, attemptStartedAt);
       return;
@@ -224,16 +230,29 @@ export class MeterWorker {
     const now = clock.now();
     this.lastActivityAt = now;
 
-    const reading = this.toReading(ts, outcomes);
+    const { reading, failures } = this.toReading(ts, registers, outcomes);
     this.publishAttributes(reading.units ?? {});
-    const failed = Object.keys(reading.errors ?? {}).length > 0;
     const hasValues = Object.keys(reading.values).length > 0;
     if (hasValues) this.options.hooks.onReading(reading);
-    const result: PollResult = !hasValues ? "error" : failed ? "partial" : "ok";
+    const result: PollResult = !hasValues ? "error" : failures.length > 0 ? "partial" : "ok";
     this.options.hooks.onPoll(this.meter.id, result, now - attemptStartedAt);
     this.state.lastResult = result;
-    if (hasValues) this.recordSuccess(ts);
-    else this.recordFailure("no register could be read", { retry: false });
+    if (hasValues) {
+      // The meter answers: a register it cannot give is its own problem (backed off), not the meter's.
+      for (const spec of registers) {
+        const failure = failures.find((f) => f.key === spec.key);
+        if (failure) this.registerBackoff.failed(spec.key, failure.reason, ts);
+        else this.registerBackoff.succeeded(spec.key);
+      }
+      this.recordSuccess(ts);
+      if (failures.length > 0) {
+        this.state.lastError = `partial reading: ${failures.map((f) => `${f.key} (${f.obis}) ${f.error}`).join("; ")}`;
+        this.state.lastErrorTs = now;
+      }
+    } else {
+      const detail = failures.map((f) => `${f.key} ${f.reason}`).join(", ");
+      this.recordFailure(`no register could be read${detail ? ` (${detail})` : ""}`, { retry: false });
+    }
 
     // The slot is served either way (the meter answered); the next poll waits for the grid.
     const next = skipTo(this.dueSlot + this.meter.intervalMs, this.meter.intervalMs, now);
@@ -241,15 +260,21 @@ export class MeterWorker {
     this.state.skippedSlots += next.skipped;
   }
 
-  private toReading(ts: number, outcomes: Record<string, RegisterOutcome>): Reading {
+  private toReading(
+    ts: number,
+    registers: readonly RegisterSpec[],
+    outcomes: Record<string, RegisterOutcome>,
+  ): { reading: Reading; failures: { key: string; obis: string; reason: string; error: string }[] } {
     const values: Record<string, number> = {};
     const units: Record<string, string> = {};
     const errors: Record<string, string> = {};
-    for (const spec of this.meter.registers) {
+    const failures: { key: string; obis: string; reason: string; error: string }[] = [];
+    for (const spec of registers) {
       const outcome = outcomes[spec.key] ?? { error: "no result", reason: "no-result" };
       if ("error" in outcome) {
         const reason = outcome.reason ?? outcome.error;
         errors[spec.key] = reason;
+        failures.push({ key: spec.key, obis: spec.obis, reason, error: outcome.error });
         this.emit("register-error", { key: spec.key, obis: spec.obis, reason, error: outcome.error });
       } else {
         values[spec.key] = outcome.value;
@@ -258,7 +283,7 @@ export class MeterWorker {
     }
     const reading: Reading = { meter: this.meter.id, ts, values, units };
     if (Object.keys(errors).length > 0) reading.errors = errors;
-    return reading;
+    return { reading, failures };
   }
 
   private async keepAlive(): Promise<void> {

@@ -2,6 +2,7 @@
 // passes a PollerHooks object and wires each callback to its consumer.
 
 import type { MeterConfig, Reading, RegisterSpec } from "../model.js";
+import type { FailingRegister } from "./register-backoff.js";
 
 export type BreakerState = "closed" | "open" | "half-open";
 export type PollResult = "ok" | "partial" | "error" | "timeout";
@@ -30,6 +31,8 @@ export interface MeterRuntimeState {
   /** Grid slots that passed without a poll (overrun, backoff, open breaker). */
   skippedSlots: number;
   watchdogRestarts: number;
+  /** Registers that failed while others were read, by key: skipped by polls until retryAt (per-register backoff). */
+  failingRegisters?: Record<string, FailingRegister>;
 }
 
 export interface PollerHooks {

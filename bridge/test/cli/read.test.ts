@@ -73,7 +73,7 @@ describe("dlms-bridge read", () => {
     const r = await read([...local(port), "--class", "1", "--obis", "1.0.32.7.0.255", "--obis", "1.1.21.25.0.255"]);
     expect(r.code).toBe(1);
     expect(r.out).toEqual(["1.1.21.25.0.255  32"]);
-    expect(r.err).toEqual(["1.0.32.7.0.255  error: data-access-result read-write-denied (3)"]);
+    expect(r.err).toEqual(["1.0.32.7.0.255  error: attr 2: data-access-result read-write-denied (3)"]);
   });
 
   it("a wrong password exits 1 naming the diagnostic, never echoing the password", async () => {

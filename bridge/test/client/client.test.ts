@@ -8,7 +8,7 @@ import {
   ProtocolViolationError,
   TimeoutError,
 } from "../../src/client/errors.js";
-import { readRegisters } from "../../src/client/reads.js";
+import { readAttributes, readRegisters } from "../../src/client/reads.js";
 import type { DlmsClientOptions } from "../../src/client/types.js";
 import type { Apdu, AttributeRequest, InvokeIdAndPriority } from "../../src/dlms/apdu/types.js";
 import { encodeData } from "../../src/dlms/axdr/index.js";
@@ -17,7 +17,7 @@ import { toHex } from "../../src/dlms/codec/hex.js";
 import { parseObis } from "../../src/dlms/cosem/obis.js";
 import { decodeFrame } from "../../src/dlms/hdlc/frame.js";
 import { createMemoryPair } from "../../src/transport/memory.js";
-import { key, ScriptedMeter, type ScriptedMeterOptions } from "./scripted-meter.js";
+import { failsAfterMissingInList, key, ScriptedMeter, type ScriptedMeterOptions } from "./scripted-meter.js";
 
 const VOLTAGE = "1.0.32.7.0.255";
 const CURRENT = "1.0.31.7.0.255";
@@ -131,10 +131,97 @@ describe("readRegisters", () => {
     expect(first.current).toMatchObject({ value: 1.234, unit: "A", scaler: -3 });
     expect(first.missing).toMatchObject({ reason: "object-undefined" });
     await readRegisters(client, specs, cache);
-    const [firstList, secondList] = getRequests(meter).map((r) => (r.kind === "with-list" ? r.attributes : []));
-    expect(firstList!.map((a) => a.attributeId)).toEqual([2, 3, 2, 3, 2, 3]);
-    // Second poll: values only, plus the scaler of the object that failed (nothing cached for it).
-    expect(secondList!.map((a) => a.attributeId)).toEqual([2, 2, 2, 3]);
+    const sent = getRequests(meter).map((r) =>
+      r.kind === "with-list"
+        ? r.attributes.map((a) => a.attributeId)
+        : r.kind === "normal"
+          ? r.attribute.attributeId
+          : r.kind,
+    );
+    expect(sent).toEqual([
+      [2, 3, 2, 3, 2, 3],
+      2, // the failed item, re-read alone before it counts as failed; its scaler_unit is not asked for
+      // Second poll: values only, plus the scaler of the object that failed (nothing cached for it).
+      [2, 2, 2, 3],
+      2,
+    ]);
+  });
+
+  const MISSING = "1.0.99.7.0.255";
+  const FREQUENCY = "1.0.14.7.0.255";
+  const QUIRK_VALUES = { ...VALUES, [key(3, FREQUENCY, 2)]: u16(4998), [key(3, FREQUENCY, 3)]: scalerUnit(-2, 44) };
+  const SPECS = [
+    { key: "voltage", obis: VOLTAGE, classId: 3, attributeId: 2 },
+    { key: "missing", obis: MISSING, classId: 3, attributeId: 2 },
+    { key: "current", obis: CURRENT, classId: 3, attributeId: 2 },
+    { key: "frequency", obis: FREQUENCY, classId: 3, attributeId: 2 },
+  ];
+  const describeSent = (meter: ScriptedMeter) =>
+    getRequests(meter).map((r) =>
+      r.kind === "with-list"
+        ? r.attributes.map((a) => `${a.instanceId[2]}/${a.attributeId}`)
+        : r.kind === "normal"
+          ? `${r.attribute.instanceId[2]}/${r.attribute.attributeId}`
+          : r.kind,
+    );
+
+  it("re-reads singly the items a with-list reply failed after a missing object, so one gap hides nothing", async () => {
+    const { client, meter } = setup({
+      conformance: ["get", "multiple-references"],
+      values: QUIRK_VALUES,
+      script: failsAfterMissingInList, // every item after the missing one fails in the list
+    });
+    await client.connect();
+    const values = await readRegisters(client, SPECS, new Map());
+    expect(values).toEqual({
+      voltage: expect.objectContaining({ value: 230.12, unit: "V" }),
+      missing: { error: "attr 2: data-access-result object-undefined (4)", reason: "object-undefined" },
+      current: expect.objectContaining({ value: 1.234, unit: "A" }),
+      frequency: expect.objectContaining({ value: 49.98, unit: "Hz" }),
+    });
+    expect(describeSent(meter)).toEqual([
+      ["32/2", "32/3", "99/2", "99/3", "31/2", "31/3", "14/2", "14/3"],
+      // Singly, in order, each value before its scaler; the missing object's scaler_unit is not asked for.
+      "99/2",
+      "31/2",
+      "31/3",
+      "14/2",
+      "14/3",
+    ]);
+  });
+
+  it("without multiple-references reads each value then its scaler, and no scaler after a failed value", async () => {
+    const { client, meter } = setup({ conformance: ["get"], values: QUIRK_VALUES });
+    await client.connect();
+    const values = await readRegisters(client, SPECS, new Map());
+    expect(values.missing).toEqual({
+      error: "attr 2: data-access-result object-undefined (4)",
+      reason: "object-undefined",
+    });
+    expect(values.current).toMatchObject({ value: 1.234, unit: "A" });
+    expect(describeSent(meter)).toEqual(["32/2", "32/3", "99/2", "31/2", "31/3", "14/2", "14/3"]);
+  });
+
+  it("requests an attribute once when the value and an explicit 3/OBIS/3 are read in one call", async () => {
+    const { client, meter } = setup({ conformance: ["get", "multiple-references"] });
+    await client.connect();
+    const values = await readAttributes(client, [
+      { key: "voltage", obis: VOLTAGE, classId: 3, attributeId: 2 },
+      { key: "voltage_scaler", obis: VOLTAGE, classId: 3, attributeId: 3 },
+    ]);
+    expect(values.voltage).toMatchObject({ ok: true, data: u16(23012), scalerUnit: { scaler: -2, unit: "V" } });
+    expect(values.voltage_scaler).toMatchObject({ ok: true, data: scalerUnit(-2, 35) });
+    expect(describeSent(meter)).toEqual([["32/2", "32/3"]]);
+  });
+
+  it("names the scaler_unit attribute when only the scaler failed", async () => {
+    const { client } = setup({ conformance: ["get"], values: { [key(3, VOLTAGE, 2)]: u16(23012) } });
+    await client.connect();
+    const values = await readRegisters(client, [{ key: "voltage", obis: VOLTAGE, classId: 3, attributeId: 2 }]);
+    expect(values.voltage).toEqual({
+      error: "scaler_unit (attr 3): data-access-result object-undefined (4)",
+      reason: "object-undefined",
+    });
   });
 });
 

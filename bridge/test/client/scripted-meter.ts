@@ -9,7 +9,7 @@ import { formatObis } from "../../src/dlms/cosem/obis.js";
 import { HdlcLink } from "../../src/dlms/hdlc/link.js";
 import type { DataLink } from "../../src/dlms/link.js";
 import { WrapperLink } from "../../src/dlms/wrapper/link.js";
-import type { MemoryTransport } from "../../src/transport/memory.js";
+import type { Transport } from "../../src/transport/types.js";
 
 /** What the hook wants: replies to send (in order), or undefined for the default answer. */
 export type Script = (request: Apdu, meter: ScriptedMeter) => Apdu[] | undefined;
@@ -32,7 +32,7 @@ export class ScriptedMeter {
   readonly framesIn: Uint8Array[] = [];
 
   constructor(
-    private readonly transport: MemoryTransport,
+    private readonly transport: Transport,
     private readonly options: ScriptedMeterOptions = {},
   ) {
     this.link =
@@ -114,3 +114,18 @@ export class ScriptedMeter {
     }
   }
 }
+
+/**
+ * A third-party server's quirk seen in the field: once one item of a GET-with-list is missing, every later item of
+ * that list fails too (object-undefined), although each reads fine alone.
+ */
+export const failsAfterMissingInList: Script = (request, meter) => {
+  if (request.tag !== "get-request" || request.kind !== "with-list") return undefined;
+  let broken = false;
+  const results = request.attributes.map((a): GetDataResult => {
+    const result: GetDataResult = broken ? { ok: false, error: 4 } : meter.answer(a);
+    if (!result.ok) broken = true;
+    return result;
+  });
+  return [{ tag: "get-response", kind: "with-list", invoke: request.invoke, results }];
+};

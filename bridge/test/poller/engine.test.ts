@@ -489,3 +489,65 @@ describe("PollerEngine: stop", () => {
     }
   });
 });
+
+describe("PollerEngine: a register that keeps failing", () => {
+  it("keeps the meter up with partial readings and reads the register after 1, 2, 4 … intervals, capped", async () => {
+    const readSpecs: string[][] = [];
+    const meter = new FakeMeter({
+      read: (_n, specs) => {
+        readSpecs.push(specs.map((s) => s.key));
+        return Promise.resolve({
+          ...allValues(specs),
+          ...(specs.some((s) => s.key === "current")
+            ? { current: { error: "attr 2: data-access-result object-undefined (4)", reason: "object-undefined" } }
+            : {}),
+        });
+      },
+    });
+    const hooks = run({ a: meter }, [meterConfig("a")], { registerBackoffMaxMs: 8 * INTERVAL });
+    await vi.advanceTimersByTimeAsync(firstSlot("a") - T0 + 40 * INTERVAL);
+
+    const polls = readSpecs.length;
+    const withCurrent = readSpecs.flatMap((keys, i) => (keys.includes("current") ? [i] : []));
+    // Polls 0, 1, 3, 7, 15, then every 8 intervals (the cap).
+    expect(withCurrent).toEqual([0, 1, 3, 7, 15, 23, 31, 39].filter((i) => i < polls));
+    expect(polls).toBeGreaterThanOrEqual(40);
+    // Every poll published the other registers; nothing ever counted against the meter.
+    expect(hooks.readingsOf("a")).toHaveLength(polls);
+    for (const reading of hooks.readingsOf("a"))
+      expect(Object.keys(reading.values).sort()).toEqual(["active_energy", "voltage"]);
+    expect(hooks.eventsOf("a", "register-error")).toHaveLength(withCurrent.length);
+    expect(hooks.eventsOf("a", "breaker")).toEqual([]);
+    expect(hooks.statuses).toEqual([{ meter: "a", online: true }]);
+    const state = hooks.states.get("a")!;
+    expect(state).toMatchObject({ up: true, consecutiveFailures: 0, breaker: "closed" });
+    expect(state.lastError).toBe(
+      "partial reading: current (1.0.31.7.0.255) attr 2: data-access-result object-undefined (4)",
+    );
+    expect(state.failingRegisters?.current).toMatchObject({ failures: withCurrent.length, reason: "object-undefined" });
+  });
+
+  it("forgets the backoff once the register reads again", async () => {
+    let missing = true;
+    const readSpecs: string[][] = [];
+    const meter = new FakeMeter({
+      read: (_n, specs) => {
+        readSpecs.push(specs.map((s) => s.key));
+        const failing = missing && specs.some((s) => s.key === "current");
+        return Promise.resolve({
+          ...allValues(specs),
+          ...(failing
+            ? { current: { error: "attr 2: data-access-result temporary-failure (2)", reason: "temporary-failure" } }
+            : {}),
+        });
+      },
+    });
+    const hooks = run({ a: meter }, [meterConfig("a")]);
+    await vi.advanceTimersByTimeAsync(firstSlot("a") - T0 + 2 * INTERVAL); // polls 0, 1, 2: current read at 0 and 1
+    missing = false;
+    await vi.advanceTimersByTimeAsync(4 * INTERVAL); // polls 3..6: current read again at 3, then every poll
+    expect(readSpecs.map((keys) => keys.includes("current"))).toEqual([true, true, false, true, true, true, true]);
+    expect(hooks.states.get("a")?.failingRegisters).toEqual({});
+    expect(hooks.readingsOf("a").at(-1)?.values).toHaveProperty("current");
+  });
+});
