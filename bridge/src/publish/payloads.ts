@@ -11,35 +11,50 @@ function checkedMeter(meter: string): string {
   return meter;
 }
 
+/** The per-meter topics `dlms/<meter>/<kind>` (docs/contracts.md). */
+export type MeterTopicKind = "telemetry" | "attributes" | "status" | "connect" | "disconnect";
+
+function meterTopic(meter: string, kind: MeterTopicKind): string {
+  return `dlms/${checkedMeter(meter)}/${kind}`;
+}
+
+/** The subscription filter matching one kind of topic for every meter (the gateway connector's topicFilter). */
+export function meterTopicFilter(kind: MeterTopicKind): string {
+  return `dlms/+/${kind}`;
+}
+
 export function telemetryTopic(meter: string): string {
-  return `dlms/${checkedMeter(meter)}/telemetry`;
+  return meterTopic(meter, "telemetry");
 }
 
 export function attributesTopic(meter: string): string {
-  return `dlms/${checkedMeter(meter)}/attributes`;
+  return meterTopic(meter, "attributes");
 }
 
 export function statusTopic(meter: string): string {
-  return `dlms/${checkedMeter(meter)}/status`;
+  return meterTopic(meter, "status");
 }
 
 /**
- * {"meter","ts",<key>:<number>...}. Throws for a value JSON cannot carry (NaN, Infinity) or a key that would
- * overwrite meter/ts, naming the meter and key.
+ * {"meter","ts","values":{<key>:<number>...}}: the shape the ThingsBoard gateway's JSON converter takes whole with
+ * `"timeseries": ["*"]` (it sends only `values`, stamped with `ts`; `meter` names the device). Throws for a reading
+ * without values (the converter would then forward meter/ts/values as keys), a value JSON cannot carry (NaN,
+ * Infinity) or a non-integer ts, naming the meter and key.
  */
 export function telemetryPayload(reading: Reading): string {
   checkedMeter(reading.meter);
-  if (!Number.isFinite(reading.ts)) throw new Error(`reading of meter '${reading.meter}': ts is not a number`);
-  const payload: Record<string, string | number> = { meter: reading.meter, ts: reading.ts };
+  if (!Number.isSafeInteger(reading.ts) || reading.ts <= 0) {
+    throw new Error(`reading of meter '${reading.meter}': ts is not a positive integer of ms (${reading.ts})`);
+  }
+  const values: Record<string, number> = {};
   for (const [key, value] of Object.entries(reading.values)) {
-    if (key === "meter" || key === "ts")
-      throw new Error(`reading of meter '${reading.meter}': key '${key}' is reserved`);
     if (typeof value !== "number" || !Number.isFinite(value)) {
       throw new Error(`reading of meter '${reading.meter}': value of '${key}' is not a finite number (${value})`);
     }
-    payload[key] = value;
+    values[key] = value;
   }
-  return JSON.stringify(payload);
+  if (Object.keys(values).length === 0) throw new Error(`reading of meter '${reading.meter}' has no values`);
+  return JSON.stringify({ meter: reading.meter, ts: reading.ts, values });
 }
 
 /** {"meter", ...attrs}: serial_number, logical_device_name, firmware, transport, unit_<key>... */
@@ -53,7 +68,7 @@ export function attributesPayload(meter: string, attrs: Record<string, string | 
  * the gateway picks a request handler by topic alone (one topic for both would connect on "offline" too).
  */
 export function presenceTopic(meter: string, online: boolean): string {
-  return `dlms/${checkedMeter(meter)}/${online ? "connect" : "disconnect"}`;
+  return meterTopic(meter, online ? "connect" : "disconnect");
 }
 
 export function presencePayload(meter: string): string {

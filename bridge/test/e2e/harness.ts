@@ -234,10 +234,11 @@ export interface Received {
   at: number;
 }
 
+/** A telemetry message as published (docs/contracts.md): {"meter","ts","values":{<key>:<number>}}. */
 export interface Telemetry {
   meter: string;
   ts: number;
-  [key: string]: number | string;
+  values: Record<string, number>;
 }
 
 export interface Recorder {

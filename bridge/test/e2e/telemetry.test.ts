@@ -100,30 +100,31 @@ describe("dlms-bridge run: three meters to MQTT", () => {
       const arrivals = recorder.messages.filter((m) => m.topic === `dlms/${id}/telemetry`);
       for (const r of readings) {
         const arrivedAt = arrivals.find((m) => (JSON.parse(m.payload) as { ts: number }).ts === r.ts)!.at;
-        expect(Object.keys(r).sort()).toEqual(["meter", "ts", ...KEYS].sort());
+        expect(Object.keys(r).sort()).toEqual(["meter", "ts", "values"]);
+        expect(Object.keys(r.values).sort()).toEqual([...KEYS].sort());
         expect(r.meter).toBe(id);
         expect(r.ts).toBeGreaterThanOrEqual(startedAt);
         expect(r.ts).toBeLessThanOrEqual(endedAt);
-        expect(r.voltage).toBeGreaterThanOrEqual(200);
-        expect(r.voltage).toBeLessThanOrEqual(260);
-        expect(r.frequency).toBeGreaterThanOrEqual(49);
-        expect(r.frequency).toBeLessThanOrEqual(51);
-        expect(r.current).toBeGreaterThan(0);
-        expect(r.active_power).toBeGreaterThan(0);
+        expect(r.values.voltage).toBeGreaterThanOrEqual(200);
+        expect(r.values.voltage).toBeLessThanOrEqual(260);
+        expect(r.values.frequency).toBeGreaterThanOrEqual(49);
+        expect(r.values.frequency).toBeLessThanOrEqual(51);
+        expect(r.values.current).toBeGreaterThan(0);
+        expect(r.values.active_power).toBeGreaterThan(0);
         // The energy register is floor(energy at the instant the meter answered), which is after ts (the poll's
         // start) and before the message arrived: this pins each reading to its own meter and its own time.
-        expect(r.active_energy).toBeGreaterThanOrEqual(Math.floor(model.physics.activeEnergy(r.ts)));
-        expect(r.active_energy).toBeLessThanOrEqual(Math.floor(model.physics.activeEnergy(arrivedAt)));
+        expect(r.values.active_energy).toBeGreaterThanOrEqual(Math.floor(model.physics.activeEnergy(r.ts)));
+        expect(r.values.active_energy).toBeLessThanOrEqual(Math.floor(model.physics.activeEnergy(arrivedAt)));
       }
       // Energy never decreases, ts strictly increases, one reading per slot of the 1 s grid.
-      const energy = readings.map((r) => r.active_energy as number);
+      const energy = readings.map((r) => r.values.active_energy!);
       expect(energy).toEqual([...energy].sort((a, b) => a - b));
       expect(inOrder(readings)).toBe(true);
       expect(missingSlots(readings, INTERVAL_MS)).toBe(0);
     }
     // The voltage scaler is -2: values carry hundredths (all ten-plus readings on multiples of 0.1 V would mean the
     // scaler was taken as -1), and never finer than the scaler allows.
-    const voltages = METERS.flatMap((id) => recorder.telemetry(id).map((r) => r.voltage as number));
+    const voltages = METERS.flatMap((id) => recorder.telemetry(id).map((r) => r.values.voltage!));
     for (const v of voltages) expect(Math.abs(v * 100 - Math.round(v * 100))).toBeLessThan(1e-6);
     expect(voltages.some((v) => Math.abs(v * 10 - Math.round(v * 10)) > 1e-6)).toBe(true);
   });
@@ -188,7 +189,7 @@ describe("dlms-bridge run: three meters to MQTT", () => {
           (s) => s.name === "dlms_bridge_meter_value" && s.labels.meter === id && s.labels.key === key,
         );
         expect(gauge?.labels.unit, `unit label of ${id}/${key}`).toBe(UNITS[key]);
-        expect(gauge?.value, `gauge of ${id}/${key}`).toBeCloseTo(lastReceived[i]![key] as number, 6);
+        expect(gauge?.value, `gauge of ${id}/${key}`).toBeCloseTo(lastReceived[i]!.values[key]!, 6);
       }
       expect(metricValue(samples, "dlms_bridge_meter_up", { meter: id })).toBe(1);
       expect(metricValue(samples, "dlms_bridge_meter_connects_total", { meter: id, result: "ok" })).toBe(1);

@@ -31,7 +31,7 @@ describe("Outbox", () => {
     expect(reopened.pending()).toBe(3);
     const rows = reopened.peek(10);
     expect(rows.map((r) => [r.topic, JSON.parse(r.payload)])).toEqual(
-      readings.map((r) => [`dlms/${r.meter}/telemetry`, { meter: r.meter, ts: r.ts, ...r.values }]),
+      readings.map((r) => [`dlms/${r.meter}/telemetry`, { meter: r.meter, ts: r.ts, values: r.values }]),
     );
   });
 
@@ -39,12 +39,12 @@ describe("Outbox", () => {
     db.sqlite.exec(`CREATE TRIGGER poison BEFORE INSERT ON outbox WHEN NEW.meter = 'poison'
       BEGIN SELECT RAISE(ABORT, 'poisoned row'); END`);
     const outbox = new Outbox(db, { maxRows: 10_000 });
-    const batch = Array.from({ length: 1000 }, (_, i) => reading(i === 999 ? "poison" : "m1", i));
+    const batch = Array.from({ length: 1000 }, (_, i) => reading(i === 999 ? "poison" : "m1", i + 1));
     expect(() => outbox.enqueue(batch)).toThrow(/poisoned row/);
     expect(outbox.pending()).toBe(0);
     expect(outbox.peek(10)).toEqual([]);
 
-    batch[999] = reading("m1", 999);
+    batch[999] = reading("m1", 1000);
     expect(outbox.enqueue(batch)).toBe(1000);
     expect(outbox.pending()).toBe(1000);
   });
@@ -129,18 +129,18 @@ describe("OutboxWriter", () => {
   it("commits readings written together as one transaction, in order", async () => {
     const commit = vi.spyOn(outbox, "enqueueMessages");
     const writer = new OutboxWriter(outbox);
-    const writes = Array.from({ length: 10 }, (_, i) => writer.write(reading(`m${i % 3}`, i)));
+    const writes = Array.from({ length: 10 }, (_, i) => writer.write(reading(`m${i % 3}`, i + 1)));
     expect(outbox.pending()).toBe(0); // nothing committed before the batch closes
     await writer.flush();
     await Promise.all(writes);
     expect(commit).toHaveBeenCalledTimes(1);
-    expect(outbox.peek(100).map((r) => JSON.parse(r.payload).ts)).toEqual([...Array(10).keys()]);
+    expect(outbox.peek(100).map((r) => JSON.parse(r.payload).ts)).toEqual([...Array(10).keys()].map((i) => i + 1));
   });
 
   it("splits a burst into batches of maxBatch rows", async () => {
     const commit = vi.spyOn(outbox, "enqueueMessages");
     const writer = new OutboxWriter(outbox, { maxBatch: 500 });
-    const writes = Array.from({ length: 1200 }, (_, i) => writer.write(reading("m", i)));
+    const writes = Array.from({ length: 1200 }, (_, i) => writer.write(reading("m", i + 1)));
     await writer.flush();
     await Promise.all(writes);
     expect(commit.mock.calls.map(([messages]) => messages.length)).toEqual([500, 500, 200]);
@@ -210,7 +210,7 @@ describe("OutboxWriter when the disk is full", () => {
 
   function wideReading(seq: number): Reading {
     const values = Object.fromEntries(Array.from({ length: 40 }, (_, k) => [`register_${k}`, seq + k / 10]));
-    return { meter: "m1", ts: seq, values };
+    return { meter: "m1", ts: 1000 + seq, values };
   }
 
   function fillDisk(): void {
@@ -240,7 +240,7 @@ describe("OutboxWriter when the disk is full", () => {
     await writer.flush();
     await Promise.all(writes);
     expect(settled.every((s) => s === "ok")).toBe(true);
-    expect(outbox.peek(1000).map((row) => JSON.parse(row.payload).ts)).toEqual([...Array(300).keys()]);
+    expect(outbox.peek(1000).map((row) => JSON.parse(row.payload).ts - 1000)).toEqual([...Array(300).keys()]);
   });
 
   it("beyond maxWaiting rejects the oldest waiting readings with a clear error", async () => {
@@ -260,7 +260,7 @@ describe("OutboxWriter when the disk is full", () => {
     const results = await Promise.all(outcomes);
     expect(new Set(results.slice(0, 200))).toEqual(new Set(["outbox writer: 100 readings already wait for the disk"]));
     expect(new Set(results.slice(200))).toEqual(new Set(["ok"]));
-    expect(outbox.peek(1000).map((row) => JSON.parse(row.payload).ts)).toEqual(
+    expect(outbox.peek(1000).map((row) => JSON.parse(row.payload).ts - 1000)).toEqual(
       [...Array(100).keys()].map((i) => i + 200),
     );
   });

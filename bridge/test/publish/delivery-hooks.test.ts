@@ -33,7 +33,7 @@ describe("deliveryHooks", () => {
     await writer.flush();
 
     expect(outbox.peek(10).map((row) => [row.topic, row.payload])).toEqual([
-      ["dlms/m1/telemetry", '{"meter":"m1","ts":5,"voltage":230}'],
+      ["dlms/m1/telemetry", '{"meter":"m1","ts":5,"values":{"voltage":230}}'],
     ]);
     expect(retained).toEqual([
       ["dlms/m1/attributes", '{"meter":"m1","serial_number":"123","transport":"hdlc","unit_voltage":"V"}'],

@@ -17,7 +17,7 @@ function reading(meter: string, seq: number): Reading {
 }
 
 function telemetryOf(messages: Received[], meter: string): number[] {
-  return messages.filter((m) => m.topic === `dlms/${meter}/telemetry`).map((m) => JSON.parse(m.payload).seq);
+  return messages.filter((m) => m.topic === `dlms/${meter}/telemetry`).map((m) => JSON.parse(m.payload).values.seq);
 }
 
 describe("MqttPublisher against a real Mosquitto", () => {
@@ -67,7 +67,7 @@ describe("MqttPublisher against a real Mosquitto", () => {
 
     await waitFor(() => messages.length === 100, "100 telemetry messages");
     expect(messages.map((m) => [m.topic, JSON.parse(m.payload)])).toEqual(
-      readings.map((r) => [`dlms/${r.meter}/telemetry`, { meter: r.meter, ts: r.ts, ...r.values }]),
+      readings.map((r) => [`dlms/${r.meter}/telemetry`, { meter: r.meter, ts: r.ts, values: r.values }]),
     );
     await waitFor(() => outbox.pending() === 0, "outbox to empty after PUBACKs");
   });

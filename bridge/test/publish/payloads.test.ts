@@ -21,7 +21,7 @@ describe("payloads (docs/contracts.md)", () => {
     expect(() => telemetryTopic(meter)).toThrow(`meter id '${meter}'`);
   });
 
-  it("puts meter, ts and every value at the top level of the telemetry JSON", () => {
+  it("puts meter and ts at the top level and the values under 'values' (the gateway's {ts, values} form)", () => {
     const payload = telemetryPayload({
       meter: "m1",
       ts: 1_700_000_000_123,
@@ -32,17 +32,25 @@ describe("payloads (docs/contracts.md)", () => {
     expect(JSON.parse(payload)).toEqual({
       meter: "m1",
       ts: 1_700_000_000_123,
-      voltage: 230.1,
-      active_energy: 12_345.678,
-      current: -0.5,
+      values: { voltage: 230.1, active_energy: 12_345.678, current: -0.5 },
+    });
+    // Any key is a value, even one named like a top-level field.
+    expect(JSON.parse(telemetryPayload({ meter: "m1", ts: 5, values: { ts: 7, foo: 1 } })).values).toEqual({
+      ts: 7,
+      foo: 1,
     });
   });
 
-  it("refuses values JSON cannot carry and keys that would overwrite meter/ts, naming them", () => {
+  it("refuses values JSON cannot carry, a reading without values and a ts the gateway would ignore, naming them", () => {
     expect(() => telemetryPayload({ meter: "m1", ts: 1, values: { voltage: Number.NaN } })).toThrow(
       "reading of meter 'm1': value of 'voltage' is not a finite number (NaN)",
     );
-    expect(() => telemetryPayload({ meter: "m1", ts: 1, values: { ts: 5 } })).toThrow("key 'ts' is reserved");
+    // {"values":{}} or "ts":0 are falsy in Python: the gateway would send meter/ts/values as telemetry keys.
+    expect(() => telemetryPayload({ meter: "m1", ts: 1, values: {} })).toThrow("reading of meter 'm1' has no values");
+    expect(() => telemetryPayload({ meter: "m1", ts: 0, values: { voltage: 1 } })).toThrow(
+      "reading of meter 'm1': ts is not a positive integer of ms (0)",
+    );
+    expect(() => telemetryPayload({ meter: "m1", ts: 1.5, values: { voltage: 1 } })).toThrow("(1.5)");
   });
 
   it("builds attributes and status payloads with the meter id that cannot be overridden", () => {

@@ -1,8 +1,18 @@
 // Grafana and Prometheus only query metrics the bridge really exports (a scraped /metrics of createMetrics()),
 // and the ThingsBoard import files only use keys the gateway delivers.
 import { beforeAll, describe, expect, it } from "vitest";
+import { REGISTER_SETS } from "../../src/config/register-sets.js";
 import { createMetrics } from "../../src/metrics/registry.js";
-import { readJson, readText, readYaml } from "./stack-files.js";
+import {
+  attributesPayload,
+  attributesTopic,
+  statusPayload,
+  statusTopic,
+  telemetryPayload,
+  telemetryTopic,
+} from "../../src/publish/payloads.js";
+import { type ConverterConfig, convertJson } from "../helpers/gateway-converter.js";
+import { readJson, readText, readYaml, topicMatches } from "./stack-files.js";
 
 interface Panel {
   type: string;
@@ -150,13 +160,39 @@ describe("ThingsBoard import files", () => {
       states: { default: { layouts: { main: { widgets: Record<string, unknown> } } } };
     };
   }>("thingsboard", "dashboard-dlms-meters.json");
-  const gateway = readJson<{
-    dataMapping: Array<{ converter: { attributes: Array<{ key: string }>; timeseries: Array<{ key: string }> } }>;
-  }>("tb-gateway", "config", "mqtt.json");
+  // What the gateway makes of the bridge's real payloads for a meter with every key of every register set.
+  const gateway = readJson<{ dataMapping: Array<{ topicFilter: string; converter: ConverterConfig }> }>(
+    "tb-gateway",
+    "config",
+    "mqtt.json",
+  );
+  const allKeys = [...new Set(Object.values(REGISTER_SETS).flatMap((set) => set.map((r) => r.key)))];
+  const messages: Array<[string, string]> = [
+    [
+      telemetryTopic("m1"),
+      telemetryPayload({ meter: "m1", ts: 1, values: Object.fromEntries(allKeys.map((k) => [k, 1])) }),
+    ],
+    [
+      attributesTopic("m1"),
+      attributesPayload("m1", {
+        serial_number: "1",
+        logical_device_name: "x",
+        firmware: "1",
+        transport: "hdlc",
+        ...Object.fromEntries(allKeys.map((k) => [`unit_${k}`, "V"])),
+      }),
+    ],
+    [statusTopic("m1"), statusPayload("m1", true)],
+  ];
+  const converted = messages.flatMap(([topic, payload]) =>
+    gateway.dataMapping
+      .filter((m) => topicMatches(m.topicFilter, topic))
+      .map((m) => convertJson(m.converter, JSON.parse(payload), 2)),
+  );
   const delivered = {
-    timeseries: new Set(gateway.dataMapping.flatMap((m) => m.converter.timeseries.map((p) => p.key))),
+    timeseries: new Set(converted.flatMap((c) => c.telemetry.flatMap((t) => Object.keys(t.values)))),
     // "active" is ThingsBoard's own server attribute (device activity).
-    attribute: new Set([...gateway.dataMapping.flatMap((m) => m.converter.attributes.map((p) => p.key)), "active"]),
+    attribute: new Set([...converted.flatMap((c) => Object.keys(c.attributes)), "active"]),
   };
 
   it("the dashboard shows devices of the profile the gateway assigns", () => {

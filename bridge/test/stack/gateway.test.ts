@@ -1,8 +1,10 @@
 // The ThingsBoard gateway's MQTT connector (tb-gateway/config/mqtt.json) checked against what the bridge really
 // publishes: the topic functions and payload builders of bridge/src/publish/payloads.ts, and the register sets.
 import { describe, expect, it } from "vitest";
+import { parseMeterUrl } from "../../src/config/meter-url.js";
 import { REGISTER_SETS } from "../../src/config/register-sets.js";
 import type { Reading } from "../../src/model.js";
+import { gatewayConnectorJson } from "../../src/publish/gateway-connector.js";
 import {
   attributesPayload,
   attributesTopic,
@@ -14,6 +16,7 @@ import {
   telemetryPayload,
   telemetryTopic,
 } from "../../src/publish/payloads.js";
+import { type ConverterConfig, convertJson } from "../helpers/gateway-converter.js";
 import {
   environmentOf,
   expressionsIn,
@@ -31,15 +34,10 @@ interface DeviceInfo {
   deviceProfileExpressionSource?: string;
   deviceProfileExpression?: string;
 }
-interface DataPoint {
-  type: string;
-  key: string;
-  value: string;
-}
 interface Mapping {
   topicFilter: string;
   subscriptionQos?: number;
-  converter: { type: string; deviceInfo: DeviceInfo; attributes: DataPoint[]; timeseries: DataPoint[] };
+  converter: ConverterConfig;
 }
 interface Request {
   topicFilter: string;
@@ -99,6 +97,10 @@ function mappingFor(topic: string): Mapping[] {
 }
 
 describe("tb-gateway MQTT connector (mqtt.json)", () => {
+  it("is exactly what bridge/src/publish/gateway-connector.ts generates (npm run -w bridge gateway-config)", () => {
+    expect(readText("tb-gateway", "config", "mqtt.json")).toBe(gatewayConnectorJson());
+  });
+
   it("uses the 3.x format (dataMapping + requestsMapping), not the legacy one the gateway would convert", () => {
     expect(connector.mapping).toBeUndefined();
     expect(Array.isArray(connector.dataMapping)).toBe(true);
@@ -167,6 +169,7 @@ describe("tb-gateway MQTT connector (mqtt.json)", () => {
     for (const [topic, payload] of Object.entries(published)) {
       const { attributes: attrs, timeseries } = mappingFor(topic)[0]!.converter;
       for (const point of [...attrs, ...timeseries]) {
+        if (point === "*") continue; // takes the payload whole: see the telemetry and attributes tests
         for (const expr of [...expressionsIn(point.value), ...expressionsIn(point.key)]) {
           expect(resolveExpression(payload, expr), `${topic}: ${point.key} <- ${expr}`).toBeDefined();
         }
@@ -174,29 +177,44 @@ describe("tb-gateway MQTT connector (mqtt.json)", () => {
     }
   });
 
-  it("forwards every telemetry key of every register set, as double, and relies on the payload's ts", () => {
+  it("forwards a reading's values, any key, with the reading's own ts and no meter/ts keys", () => {
     const telemetry = mappingFor(telemetryTopic(METER))[0]!.converter;
-    const keys = telemetry.timeseries.map((p) => p.key);
-    expect([...keys].sort()).toEqual([...ALL_KEYS].sort());
-    for (const point of telemetry.timeseries) {
-      expect(point.type, point.key).toBe("double");
-      expect(point.value).toBe(`\${${point.key}}`);
-      expect(point).not.toHaveProperty("tsField"); // default: the payload's "ts" in ms
+    expect(telemetry.timeseries).toEqual(["*"]);
+    expect(telemetry.attributes).toEqual([]);
+    expect(telemetry.useReceivedTs).toBeUndefined();
+    // A user's own register from .env, next to a named set: the converter must take whatever keys arrive.
+    const custom = parseMeterUrl("sim1", "hdlc://127.0.0.1:4059?registers=default,foo:1-0:99.1.0", {});
+    const values = Object.fromEntries(custom.registers.map((r, i) => [r.key, i === 0 ? 5680 : 0.5 + i]));
+    const own: Reading = { meter: METER, ts: Date.UTC(2026, 0, 2, 3, 4, 5, 678), values };
+    const receivedAt = own.ts + 3_600_000; // delivered an hour late (e.g. after an outage)
+    for (const r of [reading, own]) {
+      const converted = convertJson(telemetry, JSON.parse(telemetryPayload(r)), receivedAt);
+      expect(converted.deviceName).toBe(METER);
+      expect(converted.telemetry).toEqual([{ ts: r.ts, values: r.values }]);
+      expect(converted.attributes).toEqual({});
     }
-    expect(telemetry).not.toHaveProperty("useReceivedTs");
-    const payload = published[telemetryTopic(METER)] as Record<string, unknown>;
-    expect(payload.ts).toBe(reading.ts);
-    for (const key of ALL_KEYS) expect(typeof payload[key], key).toBe("number");
+    expect(Object.keys(own.values)).toContain("foo");
+  });
+
+  it("would lose ts and leak meter/ts as telemetry with the old flat payload (the model tells them apart)", () => {
+    const telemetry = mappingFor(telemetryTopic(METER))[0]!.converter;
+    const flat = { meter: METER, ts: reading.ts, voltage: 230.1 };
+    expect(convertJson(telemetry, flat, 42).telemetry).toEqual([{ ts: 42, values: flat }]);
   });
 
   it("maps every attribute the bridge publishes, and the meter status", () => {
     const attrMapping = mappingFor(attributesTopic(METER))[0]!.converter;
     const payload = published[attributesTopic(METER)] as Record<string, unknown>;
-    const mapped = attrMapping.attributes.map((p) => p.key);
-    for (const key of Object.keys(payload).filter((k) => k !== "meter")) expect(mapped, key).toContain(key);
+    const converted = convertJson(attrMapping, payload, 1);
+    expect(converted.deviceName).toBe(METER);
+    expect(converted.attributes).toEqual(payload); // unit_<key> of custom registers too; `meter` = device name
+    expect(converted.telemetry).toEqual([]);
     const status = mappingFor(statusTopic(METER))[0]!.converter;
     expect(status.attributes).toEqual([{ type: "string", key: "status", value: `\${status}` }]);
-    expect(resolveExpression(JSON.parse(statusPayload(METER, false)), "status")).toBe("offline");
+    for (const online of [true, false]) {
+      const converted = convertJson(status, JSON.parse(statusPayload(METER, online)), 1);
+      expect(converted).toMatchObject({ deviceName: METER, attributes: { status: online ? "online" : "offline" } });
+    }
   });
 
   it("keeps connect/disconnect requests off the data topics (the gateway would never see them there)", () => {

@@ -96,7 +96,11 @@ describe("mosquitto.conf", () => {
         expect(connack.sessionPresent).toBe(true);
         const [topic, payload] = await message;
         expect(topic).toBe("dlms/sim1/telemetry");
-        expect(JSON.parse(payload)).toEqual({ meter: "sim1", ts: reading.ts, voltage: 230.1, active_energy: 1234.5 });
+        expect(JSON.parse(payload)).toEqual({
+          meter: "sim1",
+          ts: reading.ts,
+          values: { voltage: 230.1, active_energy: 1234.5 },
+        });
       } finally {
         await gw2.endAsync();
       }
