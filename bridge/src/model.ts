@@ -20,6 +20,10 @@ export interface MeterConfig {
   password?: string; // SECRET
   intervalMs: number;
   timeoutMs: number;
+  /** Deadline of one GET with all its blocks (default: 6 x timeoutMs, see client/client.ts). */
+  deadlineMs?: number;
+  /** Largest reply accepted from this meter, in bytes (default 256 KiB, see client/client.ts). */
+  maxReplyBytes?: number;
   registers: RegisterSpec[];
 }
 

@@ -3,11 +3,12 @@ import { existsSync } from "node:fs";
 // output and a hex frame trace (password masked). Connection, association and per-object failures all end in a
 // one-line message saying what failed and where.
 import { parseArgs } from "node:util";
-import { DlmsClient } from "../client/client.js";
+import { DEFAULT_DEADLINE_TIMEOUTS, DlmsClient } from "../client/client.js";
 import { AssociationRejectedError, ClientError } from "../client/errors.js";
 import { type AttributeReading, readAttributes } from "../client/reads.js";
 import type { AuthSettings, LinkSettings } from "../client/types.js";
-import { parseMeterUrl } from "../config/meter-url.js";
+import { parseDuration } from "../config/duration.js";
+import { MAX_REPLY_RANGE, parseByteSize, parseMeterUrl } from "../config/meter-url.js";
 import { toHex } from "../dlms/codec/hex.js";
 import { dataToJson } from "../dlms/cosem/display.js";
 import { formatObis, parseObis } from "../dlms/cosem/obis.js";
@@ -47,6 +48,9 @@ Reads COSEM objects from one meter and prints each value with its scaler and uni
                         values, 1 Data for abstract objects, 8 clock, 7 profiles, 15 association)
   --attr N              attribute to read (default 2, value)
   --timeout MS          per-step timeout in milliseconds (default 5000)
+  --deadline D          the whole read (connect, every object, release) ends after D: seconds or 30s, 2m
+                        (default 120s)
+  --max-reply BYTES     largest reply accepted from the meter: 65536, 256k, 1M (default 256k)
   --disc-first          send DISC before SNRM (frees a meter left busy by a dead client)
   --from ISO --to ISO   with --obis 7/<OBIS>/2 (a load profile): the rows captured in that time range, e.g.
                         --from 2026-12-01T00:00:00Z (no offset = UTC; --to defaults to now)
@@ -73,6 +77,8 @@ const OPTIONS = {
   class: { type: "string" },
   attr: { type: "string" },
   timeout: { type: "string" },
+  deadline: { type: "string" },
+  "max-reply": { type: "string" },
   "disc-first": { type: "boolean", default: false },
   json: { type: "boolean", default: false },
   from: { type: "string" },
@@ -93,11 +99,18 @@ export interface ReadPlan {
   link: LinkSettings;
   auth: AuthSettings;
   timeoutMs: number;
+  /** Bound on the whole read; also caps the deadline of each GET. */
+  deadlineMs: number;
+  /** Per-GET deadline from the meter's config (deadline=), if any. */
+  requestDeadlineMs?: number;
+  maxReplyBytes?: number;
   discFirst: boolean;
   specs: RegisterSpec[];
   /** Set when the one object is a load profile buffer (class 7 attribute 2). */
   profile?: ProfileRequest;
 }
+
+export const DEFAULT_READ_DEADLINE_MS = 120_000;
 
 const DEFAULT_PORTS = { hdlc: 4059, wrapper: 4060 } as const;
 
@@ -149,6 +162,8 @@ export function buildReadPlan(values: ReadValues): ReadPlan {
     throw new UsageError("--password is only used with --auth low");
   const timeoutMs = intOption("timeout", values.timeout, 1, 600_000) ?? meter?.timeoutMs ?? 5000;
   const specs = buildSpecs(values, meter);
+  const deadlineMs = deadlineOption(values.deadline) ?? DEFAULT_READ_DEADLINE_MS;
+  const maxReplyBytes = byteSizeOption("max-reply", values["max-reply"]) ?? meter?.maxReplyBytes;
 
   const link: LinkSettings =
     transport === "wrapper"
@@ -168,6 +183,9 @@ export function buildReadPlan(values: ReadValues): ReadPlan {
     link,
     auth: mechanism === "low" ? { mechanism: "low", password: password! } : { mechanism: "none" },
     timeoutMs,
+    deadlineMs,
+    ...(meter?.deadlineMs === undefined ? {} : { requestDeadlineMs: meter.deadlineMs }),
+    ...(maxReplyBytes === undefined ? {} : { maxReplyBytes }),
     discFirst: values["disc-first"] === true,
     specs,
     ...profilePlan(specs, values),
@@ -187,6 +205,28 @@ function profilePlan(specs: RegisterSpec[], values: ReadValues): { profile?: Pro
   }
   const profile = parseProfileRequest(specs[0]!.obis, 7, values);
   return profile ? { profile } : {};
+}
+
+/** --deadline: bare seconds ("30") or a duration ("30s", "2m"), at most a day. */
+function deadlineOption(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  let ms: number;
+  try {
+    ms = /^\d+(\.\d+)?$/.test(text.trim()) ? Math.round(Number(text) * 1000) : parseDuration(text);
+  } catch (error) {
+    throw new UsageError(`--deadline: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  if (!(ms > 0) || ms > 86_400_000) throw new UsageError(`--deadline must be between 1ms and 24h, got '${text}'`);
+  return ms;
+}
+
+function byteSizeOption(name: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  try {
+    return parseByteSize(text, MAX_REPLY_RANGE.min, MAX_REPLY_RANGE.max);
+  } catch (error) {
+    throw new UsageError(`--${name}: ${error instanceof Error ? error.message : String(error)}`);
+  }
 }
 
 function buildSpecs(values: ReadValues, meter: MeterConfig | undefined): RegisterSpec[] {
@@ -258,6 +298,8 @@ async function executeRead(plan: ReadPlan, output: { json: boolean; trace: boole
     link: plan.link,
     auth: plan.auth,
     timeoutMs: plan.timeoutMs,
+    requestDeadlineMs: Math.min(plan.requestDeadlineMs ?? DEFAULT_DEADLINE_TIMEOUTS * plan.timeoutMs, plan.deadlineMs),
+    ...(plan.maxReplyBytes === undefined ? {} : { maxReplyBytes: plan.maxReplyBytes }),
     discFirst: plan.discFirst,
     ...(output.trace
       ? {
@@ -267,20 +309,39 @@ async function executeRead(plan: ReadPlan, output: { json: boolean; trace: boole
         }
       : {}),
   });
-  if (plan.profile) return executeProfileRead(client, plan.profile, where, output.json, io);
+  // The overall deadline: closing the client fails whatever it waits for, so the read ends even against a meter
+  // that keeps answering (each answer would restart a per-step timeout).
+  let expired = false;
+  const deadline = setTimeout(() => {
+    expired = true;
+    client.close();
+  }, plan.deadlineMs);
+  if (plan.profile) {
+    try {
+      return await executeProfileRead(client, plan.profile, where, output.json, io);
+    } finally {
+      clearTimeout(deadline);
+    }
+  }
   let readings: Record<string, AttributeReading>;
   try {
     await client.connect();
     readings = await readAttributes(client, plan.specs);
   } catch (error) {
+    clearTimeout(deadline);
     client.close();
-    reportFailure(error, where, output.json, io);
+    const shown = expired
+      ? new Error(`read deadline of ${plan.deadlineMs / 1000} s passed: ${messageOf(error)}`)
+      : error;
+    reportFailure(shown, where, output.json, io);
     return EXIT_FAILURE;
   }
   try {
     await client.release();
   } catch {
     // Values are already in hand; a release problem does not change them.
+  } finally {
+    clearTimeout(deadline);
   }
   let failed = 0;
   for (const spec of plan.specs) {
@@ -312,6 +373,10 @@ async function executeProfileRead(
   }
   await client.release().catch(() => undefined);
   return EXIT_OK;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 function reportFailure(error: unknown, where: string, json: boolean, io: CliIo): void {

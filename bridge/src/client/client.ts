@@ -6,7 +6,7 @@ import { decodeApduLenient, describeApdu, encodeApdu } from "../dlms/apdu/index.
 import { InvokeIdCounter } from "../dlms/apdu/invoke.js";
 import type { Aare, Apdu, AttributeRequest, GetDataResult, GetRequest, GetResponse } from "../dlms/apdu/types.js";
 import type { DlmsData } from "../dlms/axdr/types.js";
-import { DecodeError, type DlmsError, RemoteProtocolError } from "../dlms/errors.js";
+import { DecodeError, type DlmsError, RemoteProtocolError, SizeLimitError } from "../dlms/errors.js";
 import { decodeFrame, describeFrame } from "../dlms/hdlc/frame.js";
 import type { DataLink, HdlcParameters, LinkEvent } from "../dlms/link.js";
 import { type Transport, TransportError, type TransportEvent } from "../transport/types.js";
@@ -17,17 +17,23 @@ import {
   ConnectionClosedError,
   ExceptionResponseError,
   ProtocolViolationError,
+  ReplyTooLargeError,
+  RequestDeadlineError,
   TimeoutError,
 } from "./errors.js";
 import { splitForPdu } from "./get-list.js";
-import { dataAccessError, type GetExchange, getNormal, getWithList } from "./get-service.js";
+import { dataAccessError, type GetExchange, getNormal, getWithList, type RequestProgress } from "./get-service.js";
 import { getStreaming } from "./get-stream.js";
 import { createClientLink } from "./link-factory.js";
 import { maskSecret } from "./secret-mask.js";
 import type { AssociationInfo, DlmsClientApi, DlmsClientOptions } from "./types.js";
-import { type ClientEvent, ReplyWaiter, type WaitSpec } from "./waiter.js";
+import { type ClientEvent, ReplyWaiter, type WaitProgress, type WaitSpec } from "./waiter.js";
 
 export const DEFAULT_MAX_RECEIVE_PDU_SIZE = 1024;
+/** Largest reply accepted by default: a big load profile fits, a meter that never stops sending does not. */
+export const DEFAULT_MAX_REPLY_BYTES = 256 * 1024;
+/** Default request deadline, as a multiple of the per-step timeout. */
+export const DEFAULT_DEADLINE_TIMEOUTS = 6;
 
 type ClientState = "idle" | "connecting" | "associated" | "releasing" | "closed";
 
@@ -38,11 +44,9 @@ export class DlmsClient implements DlmsClientApi {
   private link: DataLink | undefined;
   private state: ClientState = "idle";
   private readonly waiter: ReplyWaiter;
-  private readonly gets: GetExchange = {
-    request: (request, what) => this.request(request, what),
-    nextInvoke: () => this.invokeIds.next(),
-    warn: (error) => this.options.onDiscarded?.(error),
-  };
+  private readonly maxReplyBytes: number;
+  private readonly requestDeadlineMs: number;
+  private readonly gets: GetExchange;
   private queue: Promise<unknown> = Promise.resolve();
   private info: AssociationInfo | undefined;
   private txSummary = "";
@@ -52,6 +56,21 @@ export class DlmsClient implements DlmsClientApi {
 
   constructor(private readonly options: DlmsClientOptions) {
     if (!(options.timeoutMs > 0)) throw new ClientError("connect", `timeoutMs must be > 0, got ${options.timeoutMs}`);
+    this.maxReplyBytes = options.maxReplyBytes ?? DEFAULT_MAX_REPLY_BYTES;
+    if (!(Number.isInteger(this.maxReplyBytes) && this.maxReplyBytes > 0)) {
+      throw new ClientError("connect", `maxReplyBytes must be a positive integer, got ${options.maxReplyBytes}`);
+    }
+    this.requestDeadlineMs = options.requestDeadlineMs ?? DEFAULT_DEADLINE_TIMEOUTS * options.timeoutMs;
+    if (!(this.requestDeadlineMs > 0)) {
+      throw new ClientError("connect", `requestDeadlineMs must be > 0, got ${options.requestDeadlineMs}`);
+    }
+    this.gets = {
+      begin: (what) => ({ what, deadlineAt: Date.now() + this.requestDeadlineMs, blocks: 0, bytes: 0 }),
+      request: (request, what, progress) => this.request(request, what, progress),
+      maxReplyBytes: this.maxReplyBytes,
+      nextInvoke: () => this.invokeIds.next(),
+      warn: (error) => this.options.onDiscarded?.(error),
+    };
     this.transport = options.transport;
     this.waiter = new ReplyWaiter(options.timeoutMs);
     this.secret = options.auth.mechanism === "low" ? new TextEncoder().encode(options.auth.password) : undefined;
@@ -76,7 +95,7 @@ export class DlmsClient implements DlmsClientApi {
   }
 
   get(attribute: AttributeRequest): Promise<DlmsData> {
-    return this.serialize(async () => {
+    return this.serializeBounded(async () => {
       this.requireAssociated("get");
       const result = await getNormal(this.gets, attribute);
       if (!result.ok) throw dataAccessError(result.error, attribute);
@@ -86,14 +105,14 @@ export class DlmsClient implements DlmsClientApi {
 
   /** GET whose raw value goes to `onBytes` block by block as it arrives (see client/get-stream.ts). */
   getStream(attribute: AttributeRequest, onBytes: (chunk: Uint8Array) => void): Promise<void> {
-    return this.serialize(async () => {
+    return this.serializeBounded(async () => {
       this.requireAssociated("get");
       await getStreaming(this.gets, attribute, onBytes);
     });
   }
 
   getMany(attributes: AttributeRequest[]): Promise<GetDataResult[]> {
-    return this.serialize(async () => {
+    return this.serializeBounded(async () => {
       this.requireAssociated("get");
       const info = this.info!;
       const results: GetDataResult[] = [];
@@ -144,7 +163,7 @@ export class DlmsClient implements DlmsClientApi {
       this.state = "closed";
       throw connectError(error, this.options.timeoutMs);
     }
-    const link = createClientLink(this.options.link);
+    const link = createClientLink(this.options.link, this.maxReplyBytes);
     this.link = link;
     try {
       if (link.kind === "hdlc") {
@@ -252,14 +271,21 @@ export class DlmsClient implements DlmsClientApi {
     }
   }
 
-  /** Sends one GET request and waits for the GET response carrying its invoke id. */
-  private async request(request: GetRequest, what: string): Promise<GetResponse> {
+  /** Sends one GET request and waits for the GET response carrying its invoke id, within the request deadline. */
+  private async request(request: GetRequest, what: string, progress: RequestProgress): Promise<GetResponse> {
     this.requireAssociated("get");
+    const left = progress.deadlineAt - Date.now();
+    if (left <= 0) throw this.deadlineError(progress, 0);
     this.sendApdu(encodeApdu(request), describeApdu(request));
     const invokeId = request.invoke.invokeId;
+    // The deadline, when nearer than the step timeout, ends the wait with its own error.
+    const deadlineFirst = left < this.options.timeoutMs;
     return this.wait({
       step: "get",
       what,
+      ...(deadlineFirst
+        ? { timeoutMs: left, timeoutError: (seen: WaitProgress) => this.deadlineError(progress, seen.frames) }
+        : {}),
       match: (e) => {
         if (e.type !== "apdu") return undefined;
         const apdu = e.apdu;
@@ -273,7 +299,32 @@ export class DlmsClient implements DlmsClientApi {
     });
   }
 
+  private deadlineError(progress: RequestProgress, frames: number): RequestDeadlineError {
+    const seconds = this.requestDeadlineMs / 1000;
+    const unfinished = frames > 0 ? `, ${frames} frame(s) of an unfinished reply` : "";
+    return new RequestDeadlineError(
+      "get",
+      `request deadline of ${seconds} s passed for ${progress.what} after ${progress.blocks} block(s) (${progress.bytes} bytes)${unfinished}`,
+      this.requestDeadlineMs,
+    );
+  }
+
   // ---- plumbing -------------------------------------------------------------------------------------------------
+
+  /**
+   * serialize() for GETs: a reply over maxReplyBytes or past its deadline leaves the meter mid-answer, so the
+   * association is dropped (its buffers with it) rather than reused.
+   */
+  private serializeBounded<T>(operation: () => Promise<T>): Promise<T> {
+    return this.serialize(async () => {
+      try {
+        return await operation();
+      } catch (error) {
+        if (error instanceof ReplyTooLargeError || error instanceof RequestDeadlineError) this.close();
+        throw error;
+      }
+    });
+  }
 
   /** Runs operations one after another: one request at a time per association. */
   private serialize<T>(operation: () => Promise<T>): Promise<T> {
@@ -366,7 +417,9 @@ export class DlmsClient implements DlmsClientApi {
   private pump(): void {
     const link = this.link;
     if (!link) return;
-    for (let event = link.nextEvent(); event; event = link.nextEvent()) this.onLinkEvent(event);
+    for (let event = link.nextEvent(); event && this.state !== "closed"; event = link.nextEvent()) {
+      this.onLinkEvent(event);
+    }
     this.traceHeldRx();
   }
 
@@ -384,12 +437,14 @@ export class DlmsClient implements DlmsClientApi {
   private onLinkEvent(event: LinkEvent): void {
     switch (event.type) {
       case "frame":
+        this.waiter.noteFrame();
         this.traceHeldRx();
         if (this.options.onFrame) this.heldRx = { bytes: event.bytes, summary: event.summary };
         return;
       case "discarded":
         this.waiter.noteDiscarded((event.error as { code?: string }).code ?? event.error.name);
         this.options.onDiscarded?.(event.error);
+        if (event.error instanceof SizeLimitError) this.abortOversized(event.error);
         return;
       case "connected":
         this.waiter.offer(event);
@@ -434,6 +489,15 @@ export class DlmsClient implements DlmsClientApi {
     this.options.onDiscarded?.(staleReplyError(apdu, this.waiter.waitingFor));
     // The stale reply ended the meter's turn (HDLC F bit): poll so the reply we wait for is sent (flushed by caller).
     if (this.waiter.waitingFor) this.link?.poll?.();
+  }
+
+  /** The link stopped collecting a reply over the bound: fail the request and drop the association. */
+  private abortOversized(error: SizeLimitError): void {
+    const limit = this.maxReplyBytes;
+    this.waiter.failWith(
+      (w) => new ReplyTooLargeError(w.step, limit, `reply to ${w.what} larger than ${limit} bytes (${error.message})`),
+    );
+    this.close();
   }
 
   private onTransportClosed(error?: Error): void {

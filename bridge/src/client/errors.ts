@@ -60,3 +60,26 @@ export class ExceptionResponseError extends ClientError {
 export class ProtocolViolationError extends ClientError {
   override name = "ProtocolViolationError";
 }
+
+/**
+ * One reply grew past the configured bound (block transfer, HDLC segmentation or a wrapper length): the client
+ * stops collecting it and drops the association, so the memory it held is returned.
+ */
+export class ReplyTooLargeError extends ClientError {
+  override name = "ReplyTooLargeError";
+  constructor(
+    step: ClientStep,
+    readonly limit: number,
+    message: string,
+  ) {
+    super(step, message);
+  }
+}
+
+/**
+ * A request (with all its blocks and segments) outlived its deadline. Unlike the per-step timeout it is not
+ * restarted by each block, so a meter that answers forever is still stopped. The association is dropped.
+ */
+export class RequestDeadlineError extends TimeoutError {
+  override name = "RequestDeadlineError";
+}

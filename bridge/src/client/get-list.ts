@@ -1,7 +1,7 @@
 // GET-with-list helpers: split a list so each request fits the server's max PDU, and decode a with-list result
 // reassembled from data blocks (SEQUENCE OF Get-Data-Result).
 import type { AttributeRequest, GetDataResult, GetRequest, InvokeIdAndPriority } from "../dlms/apdu/types.js";
-import { readData, readLength } from "../dlms/axdr/index.js";
+import { readData, readLength, valueBudget } from "../dlms/axdr/index.js";
 import { ByteReader } from "../dlms/codec/reader.js";
 import { DecodeError } from "../dlms/errors.js";
 
@@ -35,10 +35,11 @@ export function decodeGetDataResultList(raw: Uint8Array): GetDataResult[] {
   const r = new ByteReader(raw);
   const count = readLength(r);
   const results: GetDataResult[] = [];
+  const budget = valueBudget(); // one bound for the whole reply, not per result
   for (let i = 0; i < count; i++) {
     const at = r.offset;
     const choice = r.readUInt8("Get-Data-Result choice");
-    if (choice === 0) results.push({ ok: true, data: readData(r) });
+    if (choice === 0) results.push({ ok: true, data: readData(r, 0, budget) });
     else if (choice === 1) results.push({ ok: false, error: r.readUInt8("data-access-result") });
     else throw new DecodeError("malformed", `Get-Data-Result choice ${choice} at offset ${at} (expected 0 or 1)`, at);
   }

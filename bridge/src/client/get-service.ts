@@ -9,16 +9,30 @@ import type {
   InvokeIdAndPriority,
 } from "../dlms/apdu/types.js";
 import { decodeDataLenient } from "../dlms/axdr/index.js";
-import { concatBytes } from "../dlms/codec/bytes.js";
+import { joinBytes } from "../dlms/codec/bytes.js";
 import { formatObis } from "../dlms/cosem/obis.js";
 import { DataAccessError, DecodeError, type DlmsError } from "../dlms/errors.js";
-import { ProtocolViolationError } from "./errors.js";
+import { ProtocolViolationError, ReplyTooLargeError } from "./errors.js";
 import { decodeGetDataResultList } from "./get-list.js";
+
+/** One GET procedure in progress (first request, then each block): what bounds it and how far it got. */
+export interface RequestProgress {
+  readonly what: string;
+  /** Date.now() value after which no further wait is allowed. */
+  readonly deadlineAt: number;
+  blocks: number;
+  /** Raw-data bytes of the blocks received so far. */
+  bytes: number;
+}
 
 /** What the GET procedures need from the client. */
 export interface GetExchange {
-  /** Sends the request and resolves with the GET response carrying its invoke id. */
-  request(request: GetRequest, what: string): Promise<GetResponse>;
+  /** Starts the deadline of one GET procedure. */
+  begin(what: string): RequestProgress;
+  /** Sends the request and resolves with the GET response carrying its invoke id, within the deadline. */
+  request(request: GetRequest, what: string, progress: RequestProgress): Promise<GetResponse>;
+  /** Bound on the raw-data of all blocks together. */
+  readonly maxReplyBytes: number;
   nextInvoke(): InvokeIdAndPriority;
   /** Something was ignored on the way (trailing bytes): counted and logged by the caller. */
   warn(error: DlmsError): void;
@@ -29,11 +43,12 @@ type DataBlock = Extract<GetResponse, { kind: "with-datablock" }>;
 /** GET-Request-Normal, following block transfer; a data-access-result comes back as { ok: false }. */
 export async function getNormal(x: GetExchange, attribute: AttributeRequest): Promise<GetDataResult> {
   const what = `GET ${describeTarget(attribute)}`;
+  const progress = x.begin(what);
   const invoke = x.nextInvoke();
-  const response = await x.request({ tag: "get-request", kind: "normal", invoke, attribute }, what);
+  const response = await x.request({ tag: "get-request", kind: "normal", invoke, attribute }, what, progress);
   if (response.kind === "normal") return response.result;
   if (response.kind === "with-list") throw new ProtocolViolationError("get", `${what} answered with a With-List`);
-  const raw = await collectBlocks(x, response, invoke, what);
+  const raw = await collectBlocks(x, response, invoke, progress);
   if (!raw.ok) return raw;
   const { data, trailing } = decodeOrViolation(() => decodeDataLenient(raw.bytes), what);
   warnTrailing(x, trailing, what);
@@ -43,12 +58,13 @@ export async function getNormal(x: GetExchange, attribute: AttributeRequest): Pr
 /** GET-Request-With-List (the caller checked multiple-references and the PDU size); one result per attribute. */
 export async function getWithList(x: GetExchange, attributes: AttributeRequest[]): Promise<GetDataResult[]> {
   const what = `GET-with-list of ${attributes.length}`;
+  const progress = x.begin(what);
   const invoke = x.nextInvoke();
-  const response = await x.request({ tag: "get-request", kind: "with-list", invoke, attributes }, what);
+  const response = await x.request({ tag: "get-request", kind: "with-list", invoke, attributes }, what, progress);
   let results: GetDataResult[];
   if (response.kind === "with-list") results = response.results;
   else if (response.kind === "with-datablock") {
-    const raw = await collectBlocks(x, response, invoke, what);
+    const raw = await collectBlocks(x, response, invoke, progress);
     if (!raw.ok) return attributes.map(() => ({ ok: false, error: raw.error }));
     results = decodeOrViolation(() => decodeGetDataResultList(raw.bytes), what);
   } else throw new ProtocolViolationError("get", `${what} answered with a GET-Response-Normal`);
@@ -58,23 +74,37 @@ export async function getWithList(x: GetExchange, attributes: AttributeRequest[]
   return results;
 }
 
-/** GET-Request-Next until the last block; the raw-data of all blocks, or the data-access-result of a block. */
+/**
+ * GET-Request-Next until the last block; the raw-data of all blocks, or the data-access-result of a block.
+ * The blocks together may not exceed maxReplyBytes, and the whole transfer shares the request's deadline.
+ */
 async function collectBlocks(
   x: GetExchange,
   first: DataBlock,
   invoke: InvokeIdAndPriority,
-  what: string,
+  progress: RequestProgress,
 ): Promise<{ ok: true; bytes: Uint8Array } | { ok: false; error: number }> {
+  const { what } = progress;
   const parts: Uint8Array[] = [];
   let block = first;
   for (;;) {
     if (!block.result.ok) return { ok: false, error: block.result.error };
+    progress.blocks++;
+    progress.bytes += block.result.raw.length;
+    if (progress.bytes > x.maxReplyBytes) {
+      throw new ReplyTooLargeError(
+        "get",
+        x.maxReplyBytes,
+        `reply to ${what} larger than ${x.maxReplyBytes} bytes: ${progress.bytes} bytes in ${progress.blocks} block(s) so far`,
+      );
+    }
     parts.push(block.result.raw);
-    if (block.lastBlock) return { ok: true, bytes: concatBytes(...parts) };
+    if (block.lastBlock) return { ok: true, bytes: joinBytes(parts) };
     const expected = block.blockNumber + 1;
     const next = await x.request(
       { tag: "get-request", kind: "next", invoke, blockNumber: block.blockNumber },
       `${what} (block ${expected})`,
+      progress,
     );
     if (next.kind !== "with-datablock" || next.blockNumber !== expected) {
       const got = next.kind === "with-datablock" ? `block ${next.blockNumber}` : `a GET-Response-${next.kind}`;

@@ -12,8 +12,10 @@ export async function getStreaming(
   onBytes: (chunk: Uint8Array) => void,
 ): Promise<void> {
   const what = `GET ${describeTarget(attribute)}`;
+  // Nothing is collected here, so maxReplyBytes does not apply; the request deadline does.
+  const progress = x.begin(what);
   const invoke = x.nextInvoke();
-  let response = await x.request({ tag: "get-request", kind: "normal", invoke, attribute }, what);
+  let response = await x.request({ tag: "get-request", kind: "normal", invoke, attribute }, what, progress);
   if (response.kind === "normal") {
     if (!response.result.ok) throw dataAccessError(response.result.error, attribute);
     onBytes(encodeData(response.result.data)); // one APDU: already bounded by the negotiated PDU size
@@ -24,12 +26,15 @@ export async function getStreaming(
       throw new ProtocolViolationError("get", `${what}: expected a data block, got a GET-Response-${response.kind}`);
     }
     if (!response.result.ok) throw dataAccessError(response.result.error, attribute);
+    progress.blocks++;
+    progress.bytes += response.result.raw.length;
     onBytes(response.result.raw);
     if (response.lastBlock) return;
     const expected = response.blockNumber + 1;
     response = await x.request(
       { tag: "get-request", kind: "next", invoke, blockNumber: response.blockNumber },
       `${what} (block ${expected})`,
+      progress,
     );
     if (response.kind === "with-datablock" && response.blockNumber !== expected) {
       throw new ProtocolViolationError("get", `${what}: expected block ${expected}, got block ${response.blockNumber}`);

@@ -23,6 +23,13 @@ export interface DlmsClientOptions {
   auth: AuthSettings;
   /** Per-step timeout (SNRM, AARQ, each GET block, RLRQ, DISC). */
   timeoutMs: number;
+  /**
+   * Largest reply accepted, in bytes: the APDU after HDLC reassembly, a wrapper PDU's payload, and the raw data of
+   * all blocks of a block transfer together. Default DEFAULT_MAX_REPLY_BYTES (256 KiB).
+   */
+  maxReplyBytes?: number;
+  /** Deadline of one GET with all its blocks and segments (not restarted per block). Default 6 x timeoutMs. */
+  requestDeadlineMs?: number;
   /** Conformance bits we propose (default: get, block-transfer-with-get, multiple-references, selective-access, ...). */
   proposedConformance?: number;
   maxReceivePduSize?: number; // default 1024 … 0xFFFF

@@ -21,6 +21,18 @@ export interface WaitSpec<T> {
   match: EventMatcher<T>;
   /** Message of the TimeoutError (default "no answer to <what>"). */
   hint?: string;
+  /** Shorter than the per-step timeout when a request deadline comes first. */
+  timeoutMs?: number;
+  /** Builds the error for a timeout instead of TimeoutError (e.g. a request deadline that passed). */
+  timeoutError?: (seen: WaitProgress) => Error;
+}
+
+/** What arrived while a wait ran: a reply still coming in is not "no answer". */
+export interface WaitProgress {
+  /** Frames / wrapper PDUs received and not discarded that completed no wanted reply (e.g. segments of one). */
+  frames: number;
+  /** "3 bad-fcs, 1 bad-address": frames thrown away meanwhile. */
+  discarded: string;
 }
 
 interface Pending {
@@ -28,6 +40,7 @@ interface Pending {
   what: string;
   /** Frames discarded (bad FCS, wrong address...) while waiting: a timeout then says the line is garbled. */
   discarded: Map<string, number>;
+  frames: number;
   offer(event: ClientEvent): boolean;
   fail(error: Error): void;
 }
@@ -63,6 +76,11 @@ export class ReplyWaiter {
     if (d) d.set(reason, (d.get(reason) ?? 0) + 1);
   }
 
+  /** A frame was received while this wait runs. */
+  noteFrame(): void {
+    if (this.pending) this.pending.frames++;
+  }
+
   /** Rejects the pending wait (if any) with the error built for it. */
   failWith(makeError: (pending: { step: ClientStep; what: string }) => Error): void {
     const pending = this.pending;
@@ -74,7 +92,7 @@ export class ReplyWaiter {
     if (this.pending) {
       return Promise.reject(new ConnectionClosedError(step, `${what} while ${this.pending.what} is still pending`));
     }
-    const timeoutMs = this.timeoutMs;
+    const timeoutMs = Math.max(0, Math.min(spec.timeoutMs ?? this.timeoutMs, this.timeoutMs));
     return new Promise<T | undefined>((resolve, reject) => {
       const settle = (action: () => void) => {
         clearTimeout(timer);
@@ -85,8 +103,22 @@ export class ReplyWaiter {
         if (onTimeout === "tolerate") settle(() => resolve(undefined));
         else {
           const garbled = [...pending.discarded].map(([reason, n]) => `${n} ${reason}`).join(", ");
+          // A frame discarded after decoding (wrong address...) was counted as received too: count only the rest.
+          let thrownAway = 0;
+          for (const n of pending.discarded.values()) thrownAway += n;
+          const progress: WaitProgress = { frames: Math.max(0, pending.frames - thrownAway), discarded: garbled };
+          if (spec.timeoutError) {
+            const error = spec.timeoutError(progress);
+            settle(() => reject(error));
+            return;
+          }
           const seen = garbled ? `; frames discarded meanwhile: ${garbled}` : "";
-          const message = `${spec.hint ?? `no answer to ${what}`} (timeout ${timeoutMs} ms, step ${step}${seen})`;
+          // Frames came but no reply completed: the meter is talking, so "no answer" would mislead.
+          const head =
+            progress.frames > 0
+              ? `no complete answer to ${what}: ${progress.frames} frame(s) received meanwhile`
+              : (spec.hint ?? `no answer to ${what}`);
+          const message = `${head} (timeout ${timeoutMs} ms, step ${step}${seen})`;
           settle(() => reject(new TimeoutError(step, message, timeoutMs)));
         }
       }, timeoutMs);
@@ -94,6 +126,7 @@ export class ReplyWaiter {
         step,
         what,
         discarded: new Map(),
+        frames: 0,
         offer: (event) => {
           let value: T | undefined | false;
           try {

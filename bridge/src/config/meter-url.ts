@@ -1,5 +1,5 @@
 // METER_<ID>=<hdlc|wrapper>://<host>:<port>[?client=16&server=1&physical=N&address_size=1|2|4&auth=none|low
-//   &password=..&interval=10s&timeout=5s&registers=default|key:OBIS[:class[:attr]],...]
+//   &password=..&interval=10s&timeout=5s&deadline=30s&max_reply=256k&registers=default|key:OBIS[:class[:attr]],...]
 // METER_<ID>_PASSWORD overrides password= (and is the only safe place for a password holding & + % #).
 import type { MeterConfig } from "../model.js";
 import { parseDuration } from "./duration.js";
@@ -25,8 +25,13 @@ const KNOWN_PARAMS = new Set([
   "password",
   "interval",
   "timeout",
+  "deadline",
+  "max_reply",
   "registers",
 ]);
+
+/** Bounds of max_reply=: a reply must hold at least an AARE; above 16 MiB the bound no longer protects anything. */
+export const MAX_REPLY_RANGE = { min: 1024, max: 16 * 1024 * 1024 } as const;
 
 /** MeterConfig without its password: what may be stored, logged or served. */
 export type PublicMeterConfig = Omit<MeterConfig, "password">;
@@ -110,6 +115,20 @@ export function parseMeterUrl(id: string, url: string, env: Record<string, strin
   };
   const intervalMs = duration("interval", METER_DEFAULTS.intervalMs);
   const timeoutMs = duration("timeout", METER_DEFAULTS.timeoutMs);
+  const deadlineText = params.get("deadline");
+  const deadlineMs = deadlineText === null ? undefined : duration("deadline", 0);
+  if (deadlineMs !== undefined && deadlineMs > 0 && deadlineMs < timeoutMs) {
+    problems.push(`deadline '${deadlineText}' is shorter than the per-step timeout (${timeoutMs} ms)`);
+  }
+  const maxReplyText = params.get("max_reply");
+  let maxReplyBytes: number | undefined;
+  if (maxReplyText !== null) {
+    try {
+      maxReplyBytes = parseByteSize(maxReplyText, MAX_REPLY_RANGE.min, MAX_REPLY_RANGE.max);
+    } catch (error) {
+      problems.push(`max_reply ${(error as Error).message}`);
+    }
+  }
 
   const { registers, errors: registerErrors } = parseRegisters(params.get("registers") ?? METER_DEFAULTS.registers);
   problems.push(...registerErrors);
@@ -128,8 +147,20 @@ export function parseMeterUrl(id: string, url: string, env: Record<string, strin
     ...(auth === "low" ? { password } : {}),
     intervalMs,
     timeoutMs,
+    ...(deadlineMs !== undefined ? { deadlineMs } : {}),
+    ...(maxReplyBytes !== undefined ? { maxReplyBytes } : {}),
     registers,
   };
+}
+
+/** "262144", "256k" or "1M" (k = 1024, M = 1024²) within [min, max] bytes. */
+export function parseByteSize(text: string, min: number, max: number): number {
+  const match = /^(\d+)([kKmM]?)$/.exec(text.trim());
+  if (!match) throw new Error(`'${text}' is not a size in bytes (use e.g. 65536, 256k, 1M)`);
+  const unit = match[2]!.toLowerCase();
+  const bytes = Number(match[1]) * (unit === "k" ? 1024 : unit === "m" ? 1024 * 1024 : 1);
+  if (bytes < min || bytes > max) throw new Error(`'${text}' is not between ${min} and ${max} bytes`);
+  return bytes;
 }
 
 function parseAuthority(authority: string, problems: string[]): { host: string; port: number } {

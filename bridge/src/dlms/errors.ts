@@ -31,6 +31,21 @@ export class DecodeError extends DlmsError {
   }
 }
 
+/**
+ * The peer's message grew past a size bound we set (reassembled HDLC segments, a wrapper length): the rest of it
+ * is not collected. `limit` is the bound in bytes; `received` how many bytes had arrived when it was crossed.
+ */
+export class SizeLimitError extends DecodeError {
+  override name = "SizeLimitError";
+  constructor(
+    readonly limit: number,
+    readonly received: number,
+    message: string,
+  ) {
+    super("too-large", message);
+  }
+}
+
 /** We (the local side) asked for something illegal: a programming or configuration error. */
 export class LocalProtocolError extends DlmsError {
   override name = "LocalProtocolError";

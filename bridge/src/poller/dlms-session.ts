@@ -121,6 +121,8 @@ function clientOptions(
     link: linkSettings(meter),
     auth: meter.auth === "low" ? { mechanism: "low", password: meter.password ?? "" } : { mechanism: "none" },
     timeoutMs: meter.timeoutMs,
+    ...(meter.deadlineMs === undefined ? {} : { requestDeadlineMs: meter.deadlineMs }),
+    ...(meter.maxReplyBytes === undefined ? {} : { maxReplyBytes: meter.maxReplyBytes }),
     discFirst,
   };
   const { onFrame, onDiscarded } = hooks;

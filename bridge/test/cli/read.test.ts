@@ -8,15 +8,24 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { CliIo } from "../../src/cli/args.js";
 import { runRead } from "../../src/cli/read.js";
 import { ReplayServer } from "../client/replay-server.js";
+import { type HostileMeter, startHostileMeter } from "../helpers/hostile-meter.js";
 
 const servers: Server[] = [];
+const hostiles: HostileMeter[] = [];
 beforeEach(() => {
   vi.stubEnv("DLMS_PASSWORD", undefined);
 });
 afterEach(() => {
   vi.unstubAllEnvs();
   for (const s of servers.splice(0)) s.close();
+  for (const h of hostiles.splice(0)) void h.close();
 });
+
+async function hostile(options: Parameters<typeof startHostileMeter>[0]): Promise<number> {
+  const meter = await startHostileMeter(options);
+  hostiles.push(meter);
+  return meter.port;
+}
 
 async function serve(file: string): Promise<{ port: number; replay: ReplayServer }> {
   const replay = new ReplayServer(file);
@@ -172,5 +181,37 @@ describe("dlms-bridge read", () => {
     const r = await read(["--help"]);
     expect(r.code).toBe(0);
     expect(r.out[0]).toMatch(/^usage: dlms-bridge read --host H/);
+  });
+
+  it("--deadline ends the whole read against a meter that keeps answering, naming the deadline", async () => {
+    const port = await hostile({ modes: ["endless-blocks"], blockSize: 10, delayMs: 20 });
+    const r = await read(["--host", "127.0.0.1", "--port", String(port), "--obis", "1.0.1.8.0.255", "--deadline", "1"]);
+    expect(r.code).toBe(1);
+    expect(r.err.join("\n")).toMatch(/deadline of 1 s passed/);
+  });
+
+  it("--max-reply bounds one reply: an endless block transfer ends with 'larger than N bytes'", async () => {
+    const port = await hostile({ modes: ["endless-blocks"], blockSize: 1000 });
+    const r = await read([
+      "--host",
+      "127.0.0.1",
+      "--port",
+      String(port),
+      "--obis",
+      "1.0.1.8.0.255",
+      "--max-reply",
+      "8k",
+    ]);
+    expect(r.code).toBe(1);
+    expect(r.err.join("\n")).toMatch(
+      /^error: reply to GET 1\.0\.1\.8\.0\.255 class 3 attr 2 larger than 8192 bytes: 9000 bytes in 9 block\(s\)/,
+    );
+  });
+
+  it("refuses a malformed --deadline or --max-reply as bad usage", async () => {
+    expect((await read(["--host", "h", "--obis", "1.0.1.8.0.255", "--deadline", "soon"])).code).toBe(2);
+    const r = await read(["--host", "h", "--obis", "1.0.1.8.0.255", "--max-reply", "10"]);
+    expect(r.code).toBe(2);
+    expect(r.err[0]).toContain("--max-reply: '10' is not between 1024 and 16777216 bytes");
   });
 });

@@ -114,6 +114,23 @@ describe("parseMeterUrl", () => {
     expect(problemsOf("m", "hdlc://h:1?physical=1234&address_size=2")[0]).toContain("does not fit");
   });
 
+  it("reads max_reply (bytes, k or M) and deadline, and refuses values that cannot bound anything", () => {
+    const meter = parseMeterUrl("m", "hdlc://h:1?max_reply=64k&deadline=20s&timeout=2s");
+    expect(meter).toMatchObject({ maxReplyBytes: 65_536, deadlineMs: 20_000, timeoutMs: 2000 });
+    expect(parseMeterUrl("m", "hdlc://h:1?max_reply=1M").maxReplyBytes).toBe(1_048_576);
+    expect(parseMeterUrl("m", "hdlc://h:1?max_reply=4096").maxReplyBytes).toBe(4096);
+    expect(parseMeterUrl("m", "hdlc://h:1")).not.toHaveProperty("maxReplyBytes");
+    expect(problemsOf("m", "hdlc://h:1?max_reply=12")).toEqual([
+      "METER_m: max_reply '12' is not between 1024 and 16777216 bytes",
+    ]);
+    expect(problemsOf("m", "hdlc://h:1?max_reply=lots")[0]).toContain("max_reply 'lots' is not a size in bytes");
+    expect(problemsOf("m", "hdlc://h:1?max_reply=1G")[0]).toContain("max_reply '1G' is not a size in bytes");
+    expect(problemsOf("m", "hdlc://h:1?deadline=1s&timeout=5s")).toEqual([
+      "METER_m: deadline '1s' is shorter than the per-step timeout (5000 ms)",
+    ]);
+    expect(problemsOf("m", "hdlc://h:1?deadline=30")[0]).toContain("deadline '30' is not a duration");
+  });
+
   it("never puts a password in an error, wherever it was written", () => {
     const secret = "Pa55word";
     const cases: Array<[string, Record<string, string>]> = [

@@ -2,14 +2,18 @@
 // left before anything is allocated, and nesting is capped at MAX_DEPTH.
 import { ByteReader } from "../codec/reader.js";
 import { DecodeError } from "../errors.js";
+import { spendValues, type ValueBudget, valueBudget } from "./budget.js";
 import { MAX_DEPTH } from "./depth.js";
 import { readBoundedCount } from "./length.js";
 import { readSimple } from "./simple.js";
 import { isSimpleType, readCompactArray, typeNameOfTag } from "./type-description.js";
 import type { DlmsData } from "./types.js";
 
-/** Reads ONE Data value (tag + body) and leaves the reader just after it. `depth` is the value's nesting level. */
-export function readData(r: ByteReader, depth = 0): DlmsData {
+/**
+ * Reads ONE Data value (tag + body) and leaves the reader just after it. `depth` is the value's nesting level;
+ * `budget` bounds the values produced (share one across the values of one reply).
+ */
+export function readData(r: ByteReader, depth = 0, budget: ValueBudget = valueBudget()): DlmsData {
   if (depth > MAX_DEPTH) throw new DecodeError("too-deep", `data nested deeper than ${MAX_DEPTH} levels`, r.offset);
   const at = r.offset;
   const tag = r.readUInt8("data tag");
@@ -18,11 +22,12 @@ export function readData(r: ByteReader, depth = 0): DlmsData {
     throw new DecodeError("unsupported", `unknown data tag 0x${tag.toString(16).padStart(2, "0")} at offset ${at}`, at);
   }
   if (isSimpleType(type)) return readSimple(r, type);
-  if (type === "compact-array") return readCompactArray(r, depth);
+  if (type === "compact-array") return readCompactArray(r, depth, budget);
   // Each element takes at least its tag byte.
   const n = readBoundedCount(r, type, 1);
+  spendValues(budget, n, r);
   const value: DlmsData[] = [];
-  for (let i = 0; i < n; i++) value.push(readData(r, depth + 1));
+  for (let i = 0; i < n; i++) value.push(readData(r, depth + 1, budget));
   return { type, value };
 }
 

@@ -1,4 +1,6 @@
 // A-XDR codec of COSEM data (IEC 62056-6-2): the values every GET/SET/ACTION carries.
+
+export { MAX_VALUES, type ValueBudget, valueBudget } from "./budget.js";
 export { decodeData, decodeDataLenient, readData } from "./decode.js";
 export { MAX_DEPTH } from "./depth.js";
 export { encodeData, writeData } from "./encode.js";

@@ -2,13 +2,14 @@
 import type { ByteReader } from "../codec/reader.js";
 import { ByteWriter } from "../codec/writer.js";
 import { DecodeError, LocalProtocolError } from "../errors.js";
+import { MAX_VALUES, spendValues, type ValueBudget, valueBudget } from "./budget.js";
 import { MAX_DEPTH } from "./depth.js";
 import { readBoundedCount, writeLength } from "./length.js";
 import { minSimpleSize, readSimple, type SimpleData, type SimpleTypeName, writeSimple } from "./simple.js";
 import { DataTag, type DataTypeName, type DlmsData, type TypeDescription } from "./types.js";
 
-/** Cap on values expanded from one compact array: its description can multiply a few bytes into many values. */
-export const MAX_COMPACT_VALUES = 1 << 20;
+/** Cap on values expanded from one compact array (the shared budget of budget.ts, which bounds a whole reply). */
+export const MAX_COMPACT_VALUES = MAX_VALUES;
 
 const NAME_OF_TAG = new Map<number, DataTypeName>(
   Object.entries(DataTag).map(([name, tag]) => [tag, name as DataTypeName]),
@@ -64,15 +65,9 @@ export function minEncodedSize(d: TypeDescription): number {
   return minSimpleSize(d.type);
 }
 
-interface Budget {
-  left: number;
-}
-
 // Nesting needs no check here: it follows the description, whose depth readTypeDescription bounded.
-function readByDescription(r: ByteReader, d: TypeDescription, budget: Budget): DlmsData {
-  if (--budget.left < 0) {
-    throw new DecodeError("too-large", `compact-array expands to more than ${MAX_COMPACT_VALUES} values`, r.offset);
-  }
+function readByDescription(r: ByteReader, d: TypeDescription, budget: ValueBudget): DlmsData {
+  spendValues(budget, 1, r);
   if (d.type === "array") {
     if (d.count * minEncodedSize(d.element) > r.remaining) {
       throw new DecodeError(
@@ -92,7 +87,7 @@ function readByDescription(r: ByteReader, d: TypeDescription, budget: Budget): D
 }
 
 /** Reads the compact-array body (after its tag). `depth` is the compact array's own depth. */
-export function readCompactArray(r: ByteReader, depth: number): DlmsData {
+export function readCompactArray(r: ByteReader, depth: number, budget: ValueBudget = valueBudget()): DlmsData {
   const description = readTypeDescription(r, depth + 1);
   const contentsAt = r.offset;
   const contents = r.sub(readBoundedCount(r, "compact-array contents", 1), "compact-array contents");
@@ -100,7 +95,6 @@ export function readCompactArray(r: ByteReader, depth: number): DlmsData {
   if (min === 0 && contents.isMore()) {
     throw new DecodeError("malformed", "compact-array of zero-size elements has non-empty contents", contentsAt);
   }
-  const budget = { left: MAX_COMPACT_VALUES };
   const value: DlmsData[] = [];
   while (contents.isMore()) value.push(readByDescription(contents, description, budget));
   return { type: "compact-array", description, value };

@@ -4,8 +4,9 @@
 // parameters, acknowledges segments with RR, answers with F set, and stays silent for frames addressed to others.
 // The server role never sends on its own: after an "apdu" event the application must answer with sendApdu().
 
+import { joinBytes } from "../codec/bytes.js";
 import { ByteReader } from "../codec/reader.js";
-import { DecodeError, type DlmsError, LocalProtocolError } from "../errors.js";
+import { DecodeError, type DlmsError, LocalProtocolError, SizeLimitError } from "../errors.js";
 import type { DataLink, HdlcParameters, LinkEvent } from "../link.js";
 import {
   type AddressSize,
@@ -63,6 +64,7 @@ export class HdlcLink implements DataLink {
   private reassembly: Uint8Array[] = [];
   private reassembled = 0;
   private reassemblyOverflow = false;
+  private segments = 0;
   private readonly maxReassembly: number;
 
   constructor(private readonly opts: HdlcLinkOptions) {
@@ -266,7 +268,8 @@ export class HdlcLink implements DataLink {
       if (f.pf) this.send(rrControl(this.vr, true)); // ready for the next segment
       return;
     }
-    this.deliver(this.takeReassembly());
+    const info = this.takeReassembly();
+    if (info) this.deliver(info);
     this.pump();
   }
 
@@ -287,35 +290,38 @@ export class HdlcLink implements DataLink {
     }
   }
 
+  /**
+   * Keeps a segment of the message being received. Past maxReassembly the message is reported at once (a meter
+   * that segments forever would otherwise only be stopped by a timer) and the rest of it is acknowledged but not
+   * kept, so memory stays bounded whatever the peer sends.
+   */
   private collect(info: Uint8Array): void {
-    if (this.reassemblyOverflow) return;
     this.reassembled += info.length;
+    this.segments++;
+    if (this.reassemblyOverflow) return;
     if (this.reassembled > this.maxReassembly) {
       this.reassemblyOverflow = true;
       this.reassembly = [];
+      this.discard(
+        new SizeLimitError(
+          this.maxReassembly,
+          this.reassembled,
+          `HDLC message larger than ${this.maxReassembly} bytes: ${this.reassembled} bytes in ${this.segments} segment(s) so far`,
+        ),
+      );
       return;
     }
     this.reassembly.push(info);
   }
 
-  private takeReassembly(): Uint8Array {
+  /** The reassembled information field, or undefined when it overflowed (already reported by collect()). */
+  private takeReassembly(): Uint8Array | undefined {
     const overflow = this.reassemblyOverflow;
-    const total = this.reassembled;
-    const out = new Uint8Array(overflow ? 0 : total);
-    let at = 0;
-    for (const part of this.reassembly) {
-      out.set(part, at);
-      at += part.length;
-    }
+    const out = overflow ? undefined : joinBytes(this.reassembly);
     this.reassembly = [];
     this.reassembled = 0;
+    this.segments = 0;
     this.reassemblyOverflow = false;
-    if (overflow) {
-      throw new DecodeError(
-        "too-large",
-        `HDLC reassembled information field of ${total} bytes exceeds ${this.maxReassembly}`,
-      );
-    }
     return out;
   }
 
@@ -391,6 +397,7 @@ export class HdlcLink implements DataLink {
     this.peerBusy = false;
     this.reassembly = [];
     this.reassembled = 0;
+    this.segments = 0;
     this.reassemblyOverflow = false;
   }
 

@@ -3,10 +3,10 @@
 // PDUs are delimited by that length alone. There is no flag to resynchronise on, so a header that cannot be
 // right (wrong version, length above the bound) means the stream has lost its framing: see WrapperDeframer.
 
-import { concatBytes } from "../codec/bytes.js";
+import { joinBytes } from "../codec/bytes.js";
 import { ByteReader } from "../codec/reader.js";
 import { ByteWriter } from "../codec/writer.js";
-import { DecodeError, LocalProtocolError } from "../errors.js";
+import { DecodeError, LocalProtocolError, SizeLimitError } from "../errors.js";
 import type { DeframerResult } from "../hdlc/deframer.js";
 
 export const WRAPPER_VERSION = 0x0001;
@@ -54,7 +54,7 @@ function readHeader(r: ByteReader, maxPduLength: number) {
   const dstWPort = r.readUInt16("wrapper destination wPort");
   const length = r.readUInt16("wrapper length");
   if (length > maxPduLength) {
-    throw new DecodeError("too-large", `wrapper length ${length} exceeds the maximum ${maxPduLength}`, r.offset - 2);
+    throw new SizeLimitError(maxPduLength, length, `wrapper length ${length} exceeds the maximum ${maxPduLength}`);
   }
   return { version, srcWPort, dstWPort, length };
 }
@@ -102,16 +102,23 @@ export class WrapperDeframer {
     return { frame: decodeWrapper(bytes, this.maxPduLength), bytes };
   }
 
-  /** The first n buffered bytes (joins chunks only as far as needed). */
+  /** The first n buffered bytes, copying only those (a PDU dribbling in byte by byte must not cost O(n²)). */
   private peek(n: number): Uint8Array {
     const first = this.chunks[0]!;
     if (first.length >= n) return first.subarray(0, n);
-    this.chunks = [concatBytes(...this.chunks)];
-    return this.chunks[0]!.subarray(0, n);
+    const out = new Uint8Array(n);
+    let at = 0;
+    for (const chunk of this.chunks) {
+      const k = Math.min(chunk.length, n - at);
+      out.set(chunk.subarray(0, k), at);
+      at += k;
+      if (at === n) break;
+    }
+    return out;
   }
 
   private take(n: number): Uint8Array {
-    const all = this.chunks.length === 1 ? this.chunks[0]! : concatBytes(...this.chunks);
+    const all = this.chunks.length === 1 ? this.chunks[0]! : joinBytes(this.chunks);
     const out = all.slice(0, n);
     this.chunks = n < all.length ? [all.subarray(n)] : [];
     this.buffered -= n;
