@@ -1,5 +1,6 @@
 // `dlms-bridge run`: the bridge service. Config from the environment (and .env via dotenv), every config error at
 // once with exit status 2; SIGTERM/SIGINT stop it cleanly with exit 0.
+import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import dotenv from "dotenv";
 import { startBridge } from "../app.js";
@@ -19,7 +20,17 @@ export async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  // Variables already in the environment win over the file (compose passes them directly).
+  // Variables already in the environment win over the file (compose passes them directly). The default ./.env may
+  // be absent; a file named on the command line must exist.
+  if (values.env !== undefined) {
+    try {
+      readFileSync(values.env);
+    } catch (error) {
+      const code = (error as { code?: string }).code;
+      console.error(`dlms-bridge run: cannot read env file '${values.env}'${code ? ` (${code})` : ""}`);
+      return 2;
+    }
+  }
   dotenv.config({ path: values.env ?? ".env", quiet: true });
   const loaded = loadConfig(process.env);
   if (!loaded.ok) {

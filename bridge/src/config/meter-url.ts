@@ -15,6 +15,9 @@ export const METER_DEFAULTS = {
   registers: "default",
 } as const;
 
+/** Longest interval/timeout: more is a typo, and beyond 2^31-1 ms Node's timers overflow (fire at once). */
+export const MAX_METER_DURATION_MS = 24 * 3_600_000;
+
 const ID_PATTERN = /^[A-Za-z0-9_-]+$/;
 const KNOWN_PARAMS = new Set([
   "client",
@@ -66,6 +69,7 @@ export function parseMeterUrl(id: string, url: string, env: Record<string, strin
   const [, scheme = "", authority = "", query = ""] = match;
   const params = new URLSearchParams(query);
   secrets.push(...params.getAll("password"));
+  checkPercentEscapes(query, problems, id);
   const urlPassword = params.get("password") || undefined;
 
   const transport = scheme.toLowerCase();
@@ -107,7 +111,9 @@ export function parseMeterUrl(id: string, url: string, env: Record<string, strin
     const text = params.get(name);
     if (text === null) return fallback;
     try {
-      return parseDuration(text);
+      const ms = parseDuration(text);
+      if (ms > MAX_METER_DURATION_MS) throw new Error(`'${text}' is longer than the maximum of 24h`);
+      return ms;
     } catch (error) {
       problems.push(`${name} ${(error as Error).message}`);
       return fallback;
@@ -200,6 +206,30 @@ function checkParameterNames(query: string, params: URLSearchParams, problems: s
   }
   for (const name of KNOWN_PARAMS) {
     if (params.getAll(name).length > 1) problems.push(`parameter '${name}' is given more than once`);
+  }
+}
+
+/**
+ * URLSearchParams keeps an invalid escape ("S3cret%ZZ") as literal text and turns a byte that is not UTF-8 ("%FF")
+ * into U+FFFD, so the meter would get something the user did not write. Refused, naming the parameter but never
+ * quoting a password.
+ */
+function checkPercentEscapes(query: string, problems: string[], id: string): void {
+  for (const pair of query.split("&")) {
+    const at = pair.indexOf("=");
+    const name = at < 0 ? pair : pair.slice(0, at);
+    const value = at < 0 ? "" : pair.slice(at + 1);
+    try {
+      decodeURIComponent(value);
+      continue;
+    } catch {
+      // an invalid escape: reported below
+    }
+    problems.push(
+      name === "password"
+        ? `password= holds an invalid %-escape (write '%' as %25, or put the password unencoded in ${meterPasswordVariable(id)})`
+        : `${name}='${value}' holds an invalid %-escape (write '%' as %25)`,
+    );
   }
 }
 

@@ -1,5 +1,6 @@
 // The bridge's global environment variables: one table gives name, default and meaning (docs/contracts.md lists
 // the same). Each parser returns the value or throws an Error whose message explains the expected form.
+import { existsSync } from "node:fs";
 import { hostname } from "node:os";
 import { LOG_LEVELS } from "../log.js";
 
@@ -28,6 +29,15 @@ function withDefault<T>(fallback: string, parse: (text: string) => T) {
 
 function optionalText(text: string | undefined): string | undefined {
   return text === undefined || text === "" ? undefined : text;
+}
+
+/**
+ * The HTTP endpoints have no authentication: outside a container they listen on loopback only. Inside one,
+ * loopback would hide /metrics from Prometheus, so 0.0.0.0 (compose also sets it; the port is published on
+ * 127.0.0.1). Docker creates /.dockerenv, Podman /run/.containerenv.
+ */
+export function defaultHttpHost(exists: (path: string) => boolean = existsSync): string {
+  return exists("/.dockerenv") || exists("/run/.containerenv") ? "0.0.0.0" : "127.0.0.1";
 }
 
 const MQTT_SCHEMES = ["mqtt:", "mqtts:", "tcp:", "ssl:", "ws:", "wss:"];
@@ -77,9 +87,10 @@ export const ENV = {
   },
   httpHost: {
     name: "HTTP_HOST",
-    description: "Address the HTTP endpoints listen on (0.0.0.0 in a container; 127.0.0.1 to keep them local)",
-    example: "0.0.0.0",
-    parse: withDefault("0.0.0.0", (text: string) => {
+    description:
+      "Address the HTTP endpoints listen on (no authentication): default 127.0.0.1, 0.0.0.0 inside a container",
+    example: "127.0.0.1",
+    parse: withDefault(defaultHttpHost(), (text: string) => {
       if (!/^[0-9A-Za-z.:-]+$/.test(text)) throw new Error(`'${text}' is not a host address`);
       return text;
     }),

@@ -35,3 +35,17 @@ describe("loadConfigOrExit", () => {
     expect(JSON.parse(result.stdout)).toEqual(["a", "b"]);
   });
 });
+
+describe("dlms-bridge run --env", () => {
+  const main = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url));
+  it("exits 2 naming a missing env file given on the command line", () => {
+    const result = spawnSync(process.execPath, ["--import", "tsx", main, "run", "--env", "/nonexistent.env"], {
+      env: { PATH: process.env.PATH ?? "", METER_A: "hdlc://127.0.0.1:1" },
+      encoding: "utf8",
+      timeout: 20_000,
+    });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain("cannot read env file '/nonexistent.env' (ENOENT)");
+    expect(result.stdout).not.toContain("bridge started");
+  });
+});

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config/index.js";
+import { defaultHttpHost } from "../../src/config/schema.js";
 
 describe("loadConfig", () => {
   it("reads meters and applies the contract defaults", () => {
@@ -90,5 +91,21 @@ describe("loadConfig", () => {
   it("refuses a CA file that does not exist", () => {
     const result = loadConfig({ METER_M: "hdlc://h:1", MQTT_CA_FILE: "/nonexistent/ca.pem" });
     expect(result).toEqual({ ok: false, errors: ["MQTT_CA_FILE: file '/nonexistent/ca.pem' does not exist"] });
+  });
+});
+
+describe("HTTP_HOST default", () => {
+  it("is loopback outside a container and 0.0.0.0 inside one (/.dockerenv or /run/.containerenv)", () => {
+    expect(defaultHttpHost(() => false)).toBe("127.0.0.1");
+    expect(defaultHttpHost((path) => path === "/.dockerenv")).toBe("0.0.0.0");
+    expect(defaultHttpHost((path) => path === "/run/.containerenv")).toBe("0.0.0.0");
+  });
+
+  it("is what the loader uses when HTTP_HOST is unset; an explicit value wins", () => {
+    const base = { METER_A: "hdlc://h:1" };
+    const unset = loadConfig(base);
+    expect(unset.ok && unset.config.httpHost).toBe(defaultHttpHost());
+    const explicit = loadConfig({ ...base, HTTP_HOST: "0.0.0.0" });
+    expect(explicit.ok && explicit.config.httpHost).toBe("0.0.0.0");
   });
 });

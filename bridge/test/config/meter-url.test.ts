@@ -165,3 +165,40 @@ describe("parseDuration", () => {
     expect(() => parseDuration(text)).toThrow(/duration|longer than 0ms/);
   });
 });
+
+describe("issue 8 §4: bounds and escapes", () => {
+  it("refuses an interval or a timeout beyond 24 h, naming the parameter (Node's timers would overflow)", () => {
+    expect(problemsOf("m", "hdlc://h:1?interval=99999999999h")).toEqual([
+      "METER_m: interval '99999999999h' is longer than the maximum of 24h",
+    ]);
+    expect(problemsOf("m", "hdlc://h:1?timeout=25h")).toEqual([
+      "METER_m: timeout '25h' is longer than the maximum of 24h",
+    ]);
+    expect(problemsOf("m", "hdlc://h:1?interval=2d")).toEqual([
+      "METER_m: interval '2d' is longer than the maximum of 24h",
+    ]);
+    expect(parseMeterUrl("m", "hdlc://h:1?interval=24h&timeout=1h")).toMatchObject({
+      intervalMs: 86_400_000,
+      timeoutMs: 3_600_000,
+    });
+  });
+
+  it("refuses an invalid %-escape in password= without quoting the password", () => {
+    for (const password of ["S3cret%ZZ", "S3cret%", "S3cret%4", "S3cret%FF"]) {
+      const problems = problemsOf("m", `hdlc://h:1?auth=low&password=${password}`);
+      expect(problems).toEqual([
+        "METER_m: password= holds an invalid %-escape (write '%' as %25, or put the password unencoded in METER_m_PASSWORD)",
+      ]);
+      expect(problems.join("\n")).not.toContain("S3cret");
+    }
+    // Valid escapes decode; the variable takes the password unencoded.
+    expect(parseMeterUrl("m", "hdlc://h:1?auth=low&password=S3cret%25ZZ%26").password).toBe("S3cret%ZZ&");
+    expect(parseMeterUrl("m", "hdlc://h:1?auth=low", { METER_m_PASSWORD: "S3cret%ZZ" }).password).toBe("S3cret%ZZ");
+  });
+
+  it("refuses an invalid %-escape in any other parameter, quoting it", () => {
+    expect(problemsOf("m", "hdlc://h:1?registers=volt%ZZ:1.0.32.7.0.255")[0]).toBe(
+      "METER_m: registers='volt%ZZ:1.0.32.7.0.255' holds an invalid %-escape (write '%' as %25)",
+    );
+  });
+});
