@@ -12,6 +12,7 @@ import { Outbox, reportDrops } from "./outbox/outbox.js";
 import { OutboxWriter } from "./outbox/writer.js";
 import { createDlmsSessionFactory } from "./poller/dlms-session.js";
 import { PollerEngine } from "./poller/engine.js";
+import { createProfileBackfills } from "./poller/profile/setup.js";
 import type { MeterEventKind, MeterRuntimeState, PollerHooks, SessionFactory } from "./poller/types.js";
 import { deliveryHooks } from "./publish/delivery-hooks.js";
 import { MqttPublisher, publisherOptions, withoutCredentials } from "./publish/mqtt-publisher.js";
@@ -19,6 +20,7 @@ import { presencePayload, presenceTopic, statusPayload, statusTopic } from "./pu
 import { openDatabase } from "./store/db.js";
 import { recordEvent, schedulePruning } from "./store/events.js";
 import { saveMeterConfigs, saveMeterStates } from "./store/meters.js";
+import { ProfileCursors } from "./store/profile-cursors.js";
 
 export interface BridgeApp {
   httpPort: number;
@@ -66,6 +68,16 @@ export async function startBridge(config: BridgeConfig, log: Logger, options: St
       )
       .catch(storeError("presence event"));
   const recorder = pollerMetrics(metrics);
+  // Load profiles (profile=): rows and cursor go to SQLite together; see poller/profile/backfill.ts.
+  const backfills = createProfileBackfills(config.meters, {
+    cursors: new ProfileCursors(db, outbox),
+    metrics,
+    log,
+    onProblem: (meter, profile, error) =>
+      recordEvent(db, { meter, kind: "profile-error", detail: { profile, error }, ts: Date.now() }).catch(
+        storeError("event"),
+      ),
+  });
   const lastNoisy = new Map<string, string>();
   const onlineMeters = new Set<string>();
   const dirtyStates = new Map<string, MeterRuntimeState>();
@@ -75,7 +87,10 @@ export async function startBridge(config: BridgeConfig, log: Logger, options: St
       recorder.onReading(reading);
       delivery.onReading(reading);
     },
-    onAttributes: delivery.onAttributes,
+    onAttributes(meter, attrs) {
+      if (typeof attrs.clock_drift_s === "number") metrics.meterClockDriftSeconds.set({ meter }, attrs.clock_drift_s);
+      delivery.onAttributes(meter, attrs);
+    },
     onMeterStatus(meter, online) {
       delivery.onMeterStatus(meter, online);
       if (online) onlineMeters.add(meter);
@@ -111,7 +126,7 @@ export async function startBridge(config: BridgeConfig, log: Logger, options: St
 
   const engine = new PollerEngine({
     meters: config.meters,
-    sessionFactory: options.sessionFactory ?? createDlmsSessionFactory(),
+    sessionFactory: options.sessionFactory ?? createDlmsSessionFactory({ backfill: (m) => backfills.get(m.id) }),
     hooks,
     maxConcurrentConnects: config.maxConcurrentConnects,
     breaker: config.breaker,

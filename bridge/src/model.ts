@@ -7,6 +7,16 @@ export interface RegisterSpec {
   attributeId: number; // 2 value by default
 }
 
+/** A load profile (class 7) the bridge backfills from: rows with the meter's own timestamps. */
+export interface ProfileSpec {
+  /** Dotted OBIS of the profile, e.g. "1.0.99.1.0.255". */
+  obis: string;
+  /** Captured register OBIS (dotted) -> telemetry key. Empty: every numeric column under its default key. */
+  keys: Record<string, string>;
+  /** How far back (ms before the meter's clock) rows are read at most. */
+  backfillMs: number;
+}
+
 export interface MeterConfig {
   id: string; // lower-case; letters, digits, _ and -
   transport: "hdlc" | "wrapper";
@@ -25,6 +35,8 @@ export interface MeterConfig {
   /** Largest reply accepted from this meter, in bytes (default 256 KiB, see client/client.ts). */
   maxReplyBytes?: number;
   registers: RegisterSpec[];
+  /** Load profiles to backfill (profile=); absent or empty: none. */
+  profiles?: ProfileSpec[];
 }
 
 /** One poll's result, as written to the outbox and published on dlms/<meter>/telemetry. */

@@ -4,6 +4,7 @@
 import type { MeterConfig } from "../model.js";
 import { parseDuration } from "./duration.js";
 import { ConfigError, scrubSecrets } from "./errors.js";
+import { PROFILE_PARAMS, parseProfiles } from "./profiles.js";
 import { parseRegisters } from "./register-sets.js";
 
 export const METER_DEFAULTS = {
@@ -31,6 +32,7 @@ const KNOWN_PARAMS = new Set([
   "deadline",
   "max_reply",
   "registers",
+  ...PROFILE_PARAMS,
 ]);
 
 /** Bounds of max_reply=: a reply must hold at least an AARE; above 16 MiB the bound no longer protects anything. */
@@ -139,6 +141,8 @@ export function parseMeterUrl(id: string, url: string, env: Record<string, strin
   const { registers, errors: registerErrors } = parseRegisters(params.get("registers") ?? METER_DEFAULTS.registers);
   problems.push(...registerErrors);
 
+  const profiles = parseProfiles(params, problems);
+
   if (problems.length > 0) return fail();
   return {
     id: id.toLowerCase(),
@@ -156,6 +160,7 @@ export function parseMeterUrl(id: string, url: string, env: Record<string, strin
     ...(deadlineMs !== undefined ? { deadlineMs } : {}),
     ...(maxReplyBytes !== undefined ? { maxReplyBytes } : {}),
     registers,
+    ...(profiles.length > 0 ? { profiles } : {}),
   };
 }
 

@@ -36,6 +36,10 @@ export interface BridgeMetrics {
   framesTotal: Counter<"meter" | "direction">;
   frameBytesTotal: Counter<"meter" | "direction">;
   framesDiscardedTotal: Counter<"meter" | "reason">;
+  profileRowsTotal: Counter<"meter" | "profile">;
+  profileBackfillLagSeconds: Gauge<"meter" | "profile">;
+  profileBackfillDuration: Histogram<"meter" | "profile">;
+  meterClockDriftSeconds: Gauge<"meter">;
   /** Makes dlms_bridge_outbox_pending / _oldest_age_seconds read the outbox at each scrape. */
   observeOutbox(source: OutboxGaugeSource): void;
 }
@@ -143,6 +147,31 @@ export function createMetrics(options: CreateMetricsOptions = {}): BridgeMetrics
       name: name("frames_discarded_total"),
       help: "Received frames discarded (bad FCS/HCS, wrong address, ...), by reason.",
       labelNames: ["meter", "reason"] as const,
+      registers,
+    }),
+    profileRowsTotal: new Counter({
+      name: name("profile_rows_total"),
+      help: "Load-profile rows read back from the meter and handed to the outbox (backfill), by profile OBIS.",
+      labelNames: ["meter", "profile"] as const,
+      registers,
+    }),
+    profileBackfillLagSeconds: new Gauge({
+      name: name("profile_backfill_lag_seconds"),
+      help: "Meter clock now minus the timestamp of the last load-profile row delivered.",
+      labelNames: ["meter", "profile"] as const,
+      registers,
+    }),
+    profileBackfillDuration: new Histogram({
+      name: name("profile_backfill_duration_seconds"),
+      help: "Duration of a backfill run: from its first read to caught up with the meter's clock.",
+      labelNames: ["meter", "profile"] as const,
+      buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600],
+      registers,
+    }),
+    meterClockDriftSeconds: new Gauge({
+      name: name("meter_clock_drift_seconds"),
+      help: "Meter clock minus bridge clock, measured at each association (meters with load profiles).",
+      labelNames: ["meter"] as const,
       registers,
     }),
   };

@@ -2,6 +2,7 @@
 // client/reads.ts. A new session (and so a new scaler cache) is made for every association.
 
 import { DlmsClient } from "../client/client.js";
+import { readMeterClock } from "../client/profile.js";
 import { readAttributes, readRegisters, type ScalerCache } from "../client/reads.js";
 import type { DlmsClientOptions, LinkSettings } from "../client/types.js";
 import { dataToJson } from "../dlms/cosem/display.js";
@@ -9,7 +10,8 @@ import { parseObis } from "../dlms/cosem/obis.js";
 import type { MeterConfig, RegisterSpec } from "../model.js";
 import { TcpTransport } from "../transport/tcp.js";
 import type { Transport } from "../transport/types.js";
-import type { MeterSession, RegisterOutcome, SessionFactory, SessionHooks } from "./types.js";
+import type { MeterClockInfo, ProfileBackfill } from "./profile/backfill.js";
+import type { BackgroundWork, MeterSession, RegisterOutcome, SessionFactory, SessionHooks } from "./types.js";
 
 /** Published as attributes after each association; a meter lacking one simply omits it. */
 export const DEVICE_ATTRIBUTES: readonly RegisterSpec[] = [
@@ -24,6 +26,8 @@ const CURRENT_ASSOCIATION_NAME = { classId: 15, instanceId: parseObis("0.0.40.0.
 export interface DlmsSessionFactoryOptions {
   /** Default: TCP to meter.host:meter.port. Tests pass an in-memory transport. */
   transport?: (meter: MeterConfig) => Transport;
+  /** The meter's load-profile backfill (lives across associations), for meters with profile=. */
+  backfill?: (meter: MeterConfig) => ProfileBackfill | undefined;
 }
 
 /**
@@ -41,6 +45,7 @@ export function createDlmsSessionFactory(options: DlmsSessionFactoryOptions = {}
     new DlmsSession(meter, hooks, transportFor(meter), {
       discFirst: uncleanEnd.has(meter.id),
       onEnd: (clean) => (clean ? uncleanEnd.delete(meter.id) : uncleanEnd.add(meter.id)),
+      backfill: options.backfill?.(meter),
     });
 }
 
@@ -48,12 +53,18 @@ export class DlmsSession implements MeterSession {
   private readonly client: DlmsClient;
   private readonly scalerCache: ScalerCache = new Map();
   private ended = false;
+  /** Set by readAttributes when the meter has load profiles to backfill. */
+  background: BackgroundWork | undefined;
 
   constructor(
     meter: MeterConfig,
     hooks: SessionHooks,
     transport: Transport,
-    private readonly lifecycle: { discFirst: boolean; onEnd(clean: boolean): void },
+    private readonly lifecycle: {
+      discFirst: boolean;
+      onEnd(clean: boolean): void;
+      backfill?: ProfileBackfill | undefined;
+    },
   ) {
     this.client = new DlmsClient(clientOptions(meter, hooks, transport, lifecycle.discFirst));
   }
@@ -79,11 +90,17 @@ export class DlmsSession implements MeterSession {
     return out;
   }
 
-  async readAttributes(): Promise<Record<string, string>> {
+  async readAttributes(): Promise<Record<string, string | number>> {
     const readings = await readAttributes(this.client, DEVICE_ATTRIBUTES);
-    const out: Record<string, string> = {};
+    const out: Record<string, string | number> = {};
     for (const [key, reading] of Object.entries(readings)) {
       if (reading.ok) out[key] = String(dataToJson(reading.data));
+    }
+    const backfill = this.lifecycle.backfill;
+    if (backfill?.enabled) {
+      const clock = await measureClock(this.client);
+      if (clock) out.clock_drift_s = Math.round(clock.driftMs / 100) / 10;
+      this.background = backfill.work(this.client, clock);
     }
     return out;
   }
@@ -108,6 +125,18 @@ export class DlmsSession implements MeterSession {
     this.ended = true;
     this.lifecycle.onEnd(clean);
   }
+}
+
+/** The meter's clock against ours (drift), read at association; undefined when it has no readable clock. */
+async function measureClock(client: DlmsClient): Promise<MeterClockInfo | undefined> {
+  const before = Date.now();
+  const clock = await readMeterClock(client);
+  const after = Date.now();
+  if (!clock) return undefined;
+  return {
+    driftMs: clock.ms - (before + after) / 2,
+    ...(clock.deviationMinutes === undefined ? {} : { deviationMinutes: clock.deviationMinutes }),
+  };
 }
 
 function clientOptions(

@@ -39,7 +39,7 @@ export interface WorkerOptions {
   registerBackoffMaxMs?: number;
 }
 
-type Operation = "connect" | "read-attributes" | "read" | "keep-alive" | "release";
+type Operation = "connect" | "read-attributes" | "read" | "keep-alive" | "release" | "backfill";
 
 /** An operation outlived the watchdog: the session is presumed stuck and is replaced. */
 export class WatchdogTimeout extends Error {
@@ -139,7 +139,10 @@ export class MeterWorker {
   private nextActionAt(): number {
     if (this.breaker.state === "open") return this.breaker.openUntil;
     if (this.retryAt !== undefined) return this.retryAt;
-    if (this.session) return Math.min(this.dueSlot, this.lastActivityAt + this.options.keepAliveMs);
+    if (this.session) {
+      const keepAliveAt = this.lastActivityAt + this.options.keepAliveMs;
+      return Math.min(this.dueSlot, keepAliveAt, this.backgroundStartAt(this.options.clock.now()) ?? keepAliveAt);
+    }
     return this.dueSlot;
   }
 
@@ -161,7 +164,13 @@ export class MeterWorker {
 
   private async act(): Promise<void> {
     const now = this.options.clock.now();
-    if (this.session && this.retryAt === undefined && now < this.dueSlot) return this.keepAlive();
+    if (this.session && this.retryAt === undefined && now < this.dueSlot) {
+      const background = this.session.background;
+      const startAt = this.backgroundStartAt(now);
+      if (background && startAt !== undefined && startAt <= now) return this.runBackground(background, now);
+      if (now >= this.lastActivityAt + this.options.keepAliveMs) return this.keepAlive();
+      return;
+    }
 
     const gate = this.breaker.tryAttempt(now);
     if (gate.transition) this.onBreakerTransition(gate.transition);
@@ -284,6 +293,34 @@ export class MeterWorker {
     const reading: Reading = { meter: this.meter.id, ts, values, units };
     if (Object.keys(errors).length > 0) reading.errors = errors;
     return { reading, failures };
+  }
+
+  /**
+   * When the session's background work (profile backfill) may run its next step: when it is due and enough time
+   * is left before the next poll; undefined when it may not run before that poll.
+   */
+  private backgroundStartAt(now: number): number | undefined {
+    const work = this.session?.background;
+    if (!work || this.retryAt !== undefined) return undefined;
+    const due = work.dueAt();
+    if (due === undefined) return undefined;
+    const at = Math.max(due, now);
+    return this.dueSlot - at >= work.minBudgetMs() ? at : undefined;
+  }
+
+  /** One background step, sized to the time left before the next poll (and under the watchdog). */
+  private async runBackground(work: NonNullable<MeterSession["background"]>, now: number): Promise<void> {
+    const budget = Math.min(this.dueSlot - now, this.options.watchdogMs / 2);
+    try {
+      await this.guard("backfill", () => work.step(budget));
+      this.lastActivityAt = this.options.clock.now();
+    } catch (error) {
+      if (this.stopped) return;
+      if (error instanceof WatchdogTimeout) this.countWatchdog(error);
+      // The link is in doubt: drop it; the next scheduled poll reconnects and the backfill resumes from its cursor.
+      this.emit("read-failed", { operation: "backfill", error: describe(error) });
+      this.dropSession("backfill failed");
+    }
   }
 
   private async keepAlive(): Promise<void> {

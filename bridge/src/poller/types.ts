@@ -53,17 +53,32 @@ export interface PollerHooks {
 /** `error` is the full message; `reason` a short stable name (e.g. "object-undefined") fit for a metric label. */
 export type RegisterOutcome = { value: number; unit: string } | { error: string; reason?: string };
 
+/**
+ * Work done on an open association between scheduled polls (load-profile backfill). The worker runs one step at a
+ * time, only when the step fits before the next poll: live polling keeps its schedule.
+ */
+export interface BackgroundWork {
+  /** When the next step wants to run (bridge clock, ms); undefined: nothing more on this association. */
+  dueAt(): number | undefined;
+  /** Shortest time before the next poll worth starting a step in (ms). */
+  minBudgetMs(): number;
+  /** One bounded piece of work sized to `budgetMs` (the time left before the next poll). Rejects if the link failed. */
+  step(budgetMs: number): Promise<void>;
+}
+
 /** One association with one meter. The engine never calls two methods of one session at once. */
 export interface MeterSession {
   connect(): Promise<void>;
   /** Per key: the scaled value and unit, or the reason it failed (a data-access-result). Rejects if the link fails. */
   readRegisters(specs: RegisterSpec[]): Promise<Record<string, RegisterOutcome>>;
-  readAttributes(): Promise<Record<string, string>>;
+  readAttributes(): Promise<Record<string, string | number>>;
   /** A cheap request that keeps the association inside the meter's inactivity timeout. */
   keepAlive?(): Promise<void>;
   release(): Promise<void>;
   /** Drops the link at once; must be safe to call at any time, more than once. */
   close(): void;
+  /** Background work of this association (set after connect, when the meter has load profiles to backfill). */
+  readonly background?: BackgroundWork | undefined;
 }
 
 export interface SessionHooks {

@@ -32,4 +32,15 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TABLE health (id INTEGER PRIMARY KEY CHECK (id = 1), checked_at INTEGER NOT NULL);
   INSERT INTO health (id, checked_at) VALUES (1, 0);
   `,
+  `
+  -- Per meter and load profile: the meter's timestamp (ms) of the last row handed to the outbox. Written in the
+  -- same transaction as those rows, so a crash can neither lose nor repeat a row.
+  CREATE TABLE profile_cursors (
+    meter TEXT NOT NULL,
+    profile TEXT NOT NULL,
+    last_ts INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (meter, profile)
+  );
+  `,
 ];

@@ -34,9 +34,19 @@ export interface HealthTable {
   checked_at: number;
 }
 
+export interface ProfileCursorsTable {
+  meter: string;
+  /** Dotted OBIS of the load profile. */
+  profile: string;
+  /** The meter's timestamp (ms) of the last row delivered to the outbox. */
+  last_ts: number;
+  updated_at: number;
+}
+
 export interface DatabaseSchema {
   outbox: OutboxTable;
   meters: MetersTable;
   events: EventsTable;
   health: HealthTable;
+  profile_cursors: ProfileCursorsTable;
 }
