@@ -67,6 +67,9 @@ export function gatewayConnectorConfig() {
       // Attributes after each (re)association: serial_number, logical_device_name, firmware, transport and a
       // unit_<key> per register, whatever the keys are ("*" also forwards `meter`, equal to the device name).
       dataMapping(meterTopicFilter("attributes"), ["*"], []),
+      // Load-profile rows (backfill): a JSON array of {"meter","ts","values"}; the converter takes each item like a
+      // telemetry payload and merges them into one message per device, each row at the meter's own ts.
+      dataMapping(meterTopicFilter("profile"), [], ["*"]),
       // Reachability as the bridge sees it ("online" / "offline"): the client attribute "status".
       dataMapping(meterTopicFilter("status"), [{ type: "string", key: "status", value: field("status") }], []),
     ],

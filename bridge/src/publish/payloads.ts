@@ -12,7 +12,7 @@ function checkedMeter(meter: string): string {
 }
 
 /** The per-meter topics `dlms/<meter>/<kind>` (docs/contracts.md). */
-export type MeterTopicKind = "telemetry" | "attributes" | "status" | "connect" | "disconnect";
+export type MeterTopicKind = "telemetry" | "attributes" | "status" | "connect" | "disconnect" | "profile";
 
 function meterTopic(meter: string, kind: MeterTopicKind): string {
   return `dlms/${checkedMeter(meter)}/${kind}`;
@@ -25,6 +25,11 @@ export function meterTopicFilter(kind: MeterTopicKind): string {
 
 export function telemetryTopic(meter: string): string {
   return meterTopic(meter, "telemetry");
+}
+
+/** Load-profile rows (backfill): bridge/src/publish/profile-payload.ts. */
+export function profileTopic(meter: string): string {
+  return meterTopic(meter, "profile");
 }
 
 export function attributesTopic(meter: string): string {

@@ -8,12 +8,7 @@ export interface ProfileRowMessage {
   values: Record<string, number>;
 }
 
-const METER_ID = /^[a-z0-9_-]+$/;
-
-export function profileTopic(meter: string): string {
-  if (!METER_ID.test(meter)) throw new Error(`meter id '${meter}' is not lower-case letters, digits, '_' or '-'`);
-  return `dlms/${meter}/profile`;
-}
+export { profileTopic } from "./payloads.js";
 
 /** Throws (naming meter, ts and key) for a value JSON cannot carry. */
 export function profilePayload(meter: string, rows: readonly ProfileRowMessage[]): string {

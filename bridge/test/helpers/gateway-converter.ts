@@ -114,3 +114,22 @@ export function hasDatapoints(converted: Converted): boolean {
     converted.telemetry.some((entry) => Object.keys(entry.values).length > 0)
   );
 }
+
+/**
+ * One MQTT message through the converter: a JSON array is converted item by item and merged per device
+ * (json_mqtt_uplink_converter.py `convert`), anything else as one item.
+ */
+export function convertMessage(config: ConverterConfig, payload: unknown, receivedAt: number): Converted[] {
+  if (!Array.isArray(payload)) return [convertJson(config, payload, receivedAt)];
+  const byDevice = new Map<string | undefined, Converted>();
+  for (const item of payload) {
+    const converted = convertJson(config, item, receivedAt);
+    const existing = byDevice.get(converted.deviceName);
+    if (!existing) byDevice.set(converted.deviceName, converted);
+    else {
+      Object.assign(existing.attributes, converted.attributes);
+      existing.telemetry.push(...converted.telemetry);
+    }
+  }
+  return [...byDevice.values()];
+}

@@ -11,12 +11,14 @@ import {
   BRIDGE_STATE_TOPIC,
   presencePayload,
   presenceTopic,
+  profileTopic,
   statusPayload,
   statusTopic,
   telemetryPayload,
   telemetryTopic,
 } from "../../src/publish/payloads.js";
-import { type ConverterConfig, convertJson } from "../helpers/gateway-converter.js";
+import { profilePayload } from "../../src/publish/profile-payload.js";
+import { type ConverterConfig, convertJson, convertMessage } from "../helpers/gateway-converter.js";
 import {
   environmentOf,
   expressionsIn,
@@ -80,11 +82,18 @@ const attributes = {
   ...Object.fromEntries(ALL_KEYS.map((key) => [`unit_${key}`, UNITS[key] ?? "Wh"])),
 };
 
+/** Three backfilled load-profile rows, 15 minutes apart. */
+const profileRows = [0, 1, 2].map((i) => ({
+  ts: Date.UTC(2026, 10, 26, 11, 0) + i * 900_000,
+  values: { active_energy: 1_523_400 + i * 250, active_power: 1000 + i },
+}));
+
 /** What the bridge publishes for one meter: topic -> payload (parsed JSON). */
 const published: Record<string, unknown> = {
   [telemetryTopic(METER)]: JSON.parse(telemetryPayload(reading)),
   [attributesTopic(METER)]: JSON.parse(attributesPayload(METER, attributes)),
   [statusTopic(METER)]: JSON.parse(statusPayload(METER, true)),
+  [profileTopic(METER)]: JSON.parse(profilePayload(METER, profileRows)),
 };
 /** Presence events, consumed by the connector's connect/disconnect requests rather than a data mapping. */
 const presence: Record<string, unknown> = {
@@ -157,7 +166,10 @@ describe("tb-gateway MQTT connector (mqtt.json)", () => {
       const info = mappingFor(topic)[0]!.converter.deviceInfo;
       expect(info.deviceNameExpressionSource).toBe("message");
       const [expr] = expressionsIn(info.deviceNameExpression);
-      expect(resolveExpression(payload, expr!), topic).toBe(METER);
+      // An array (profile rows) is converted item by item: each item names the device.
+      for (const item of Array.isArray(payload) ? payload : [payload]) {
+        expect(resolveExpression(item, expr!), topic).toBe(METER);
+      }
       expect(info.deviceProfileExpressionSource).toBe("constant");
       expect(info.deviceProfileExpression).toBe(
         readJson<{ name: string }>("thingsboard", "device-profile-dlms-meter.json").name,
@@ -194,6 +206,15 @@ describe("tb-gateway MQTT connector (mqtt.json)", () => {
       expect(converted.attributes).toEqual({});
     }
     expect(Object.keys(own.values)).toContain("foo");
+  });
+
+  it("turns one profile message (a JSON array) into one device message with each row at its own ts", () => {
+    const [mapping] = mappingFor(profileTopic(METER));
+    expect(mapping!.converter.timeseries).toEqual(["*"]);
+    const converted = convertMessage(mapping!.converter, JSON.parse(profilePayload(METER, profileRows)), 42);
+    expect(converted).toHaveLength(1);
+    expect(converted[0]!.deviceName).toBe(METER);
+    expect(converted[0]!.telemetry).toEqual(profileRows);
   });
 
   it("would lose ts and leak meter/ts as telemetry with the old flat payload (the model tells them apart)", () => {
