@@ -21,7 +21,7 @@ NPM_STAMP := node_modules/.install-stamp
 .PHONY: help setup build lint typecheck test test-unit test-docker test-stack bench up down logs ps verify sim read env clean
 
 help:
-	@echo "make up | down | logs | ps | verify | sim | read METER=<id> | test | test-docker | bench | build"
+	@echo "make up | down | logs | ps | verify | sim | read METER=<id> | test | test-docker | test-stack | bench | build"
 
 # Install npm dependencies exactly as locked (re-run when the lockfile changes).
 $(NPM_STAMP): package-lock.json package.json bridge/package.json
@@ -50,13 +50,26 @@ test: $(NPM_STAMP)
 test-docker: $(NPM_STAMP)
 	bash bridge/test/docker/run.sh
 
+# docker-compose.yml run by Compose end to end (own project, free ports, the ThingsBoard stand-in of
+# ../shared/tools/thingsboard-standin); the gateway's checks are skipped, with the reason, without a tb-gateway image.
+test-stack: build
+	bash bridge/test/stack/run-stack.sh
+
 # Benchmarks (results and method in BENCHMARKS.md); not part of `make test`.
 bench: build
 	node --import tsx bench/poller-scale.ts
 	node --import tsx bench/bridge-e2e.ts
 
+# .env from .env.example, and grafana/grafana.env with a random admin password (taken over from an older .env's
+# GRAFANA_ADMIN_PASSWORD when there is one). Existing files are never touched.
 env:
 	@test -f .env || { cp .env.example .env && echo "created .env from .env.example"; }
+	@test -f grafana/grafana.env || { \
+	  pw=$$(sed -n 's/^GRAFANA_ADMIN_PASSWORD=//p' .env | tail -1); \
+	  case "$$pw" in ""|change-me-not-admin|admin) pw=$$(LC_ALL=C tr -dc 'A-Za-z0-9' </dev/urandom | head -c 24);; esac; \
+	  (umask 077; printf '# Grafana admin password (user admin), read by the grafana service only. Git-ignored.\nGF_SECURITY_ADMIN_PASSWORD=%s\n' "$$pw" >grafana/grafana.env); \
+	  echo "created grafana/grafana.env (Grafana admin password; user admin)"; }
+	@! grep -q '^GRAFANA_ADMIN_PASSWORD=' .env || echo "note: GRAFANA_ADMIN_PASSWORD in .env is no longer used (the bridge would see it): delete that line; the password is in grafana/grafana.env"
 
 # Starts the stack and waits until every service is healthy; when one is not, prints its last log lines (for the
 # bridge: the list of configuration errors) and fails.
@@ -68,7 +81,7 @@ up: env
 	  for s in $$($(COMPOSE) ps --all --format '{{.Service}} {{.State}} {{.Health}}' | awk '$$2 != "running" || ($$3 != "" && $$3 != "healthy") {print $$1}'); do \
 	    echo; echo "--- last log lines of $$s:"; $(COMPOSE) logs --no-color --no-log-prefix --tail 25 "$$s" 2>&1 | sed "s/\x1b\[[0-9;]*[A-Za-z]//g"; \
 	  done; exit 1; }
-	@echo "Grafana:    http://localhost:3000  (admin / GRAFANA_ADMIN_PASSWORD from .env)"
+	@echo "Grafana:    http://localhost:3000  (admin / password in grafana/grafana.env)"
 	@echo "Prometheus: http://localhost:9090"
 	@echo "Bridge:     http://localhost:9464/metrics  /api/meters"
 	@echo "Logs:       docker compose logs -f bridge tb-gateway"

@@ -50,13 +50,22 @@ export async function checkComposeServices(o: VerifyOptions): Promise<CheckResul
         .filter(Boolean)
         .map((l) => JSON.parse(l));
   if (rows.length === 0) return { name, ok: false, detail: "no services: run `make up`" };
+  // Every service `up` would start (active profiles) must have a container: a missing gateway proves nothing.
+  const expected = await run([...o.composeCommand, "config", "--services"]);
+  const missing =
+    expected.code === 0
+      ? expected.stdout
+          .split("\n")
+          .map((l) => l.trim())
+          .filter((svc) => svc && !rows.some((r) => r.Service === svc))
+      : [];
   const bad = rows.filter((s) => s.State !== "running" || (s.Health && s.Health !== "healthy"));
-  return bad.length
-    ? {
-        name,
-        ok: false,
-        detail: bad.map((s) => `${s.Service}: ${s.State}${s.Health ? `/${s.Health}` : ""}`).join(", "),
-      }
+  const problems = [
+    ...missing.map((svc) => `${svc}: no container`),
+    ...bad.map((s) => `${s.Service}: ${s.State}${s.Health ? `/${s.Health}` : ""}`),
+  ];
+  return problems.length
+    ? { name, ok: false, detail: problems.join(", ") }
     : { name, ok: true, detail: rows.map((s) => s.Service).join(", ") };
 }
 

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # `make test-docker`: build the bridge image and check that readings of the simulated meter reach Mosquitto, with
-# the real images and the repository's mosquitto.conf. Host networking only: every port is on 127.0.0.1 and no
-# traffic leaves the machine. Skips (exit 0, with a message) when no Docker engine is reachable.
+# the real images and the repository's mosquitto.conf. The containers run on private Docker networks of this run;
+# the host reaches them only through ports Docker picks (free ones) on 127.0.0.1, and before trusting a port the
+# script proves that the broker behind it is its own (a nonce published inside the container is read back through
+# it). Skips (exit 0, with a message) when no Docker engine is reachable.
 #
 #   IMAGE=dlms-bridge:test      image tag to build
 #   MOSQUITTO_IMAGE=...         broker image (default: the one docker-compose.yml pins)
@@ -14,10 +16,7 @@ IMAGE=${IMAGE:-dlms-bridge:test}
 MOSQUITTO_IMAGE=${MOSQUITTO_IMAGE:-$(sed -n 's/^ *image: \(eclipse-mosquitto:[^ ]*\)$/\1/p' docker-compose.yml | head -1)}
 TIMEOUT=${TIMEOUT:-90}
 PREFIX=dlms-test-$$
-# Ports well away from the compose stack's (1884, 4059, 9464) so both can run side by side.
-MQTT_PORT=${MQTT_PORT:-21884}
-SIM_PORT=${SIM_PORT:-24059}
-HTTP_PORT=${HTTP_PORT:-29464}
+NONCE=$PREFIX-$(od -An -N8 -tx8 /dev/urandom | tr -d ' ')
 
 log() { printf '[test-docker] %s\n' "$*"; }
 
@@ -31,16 +30,38 @@ if ! docker info >/dev/null 2>&1; then
 fi
 
 containers=()
+networks=()
 tmp=$(mktemp -d)
 cleanup() {
   local rc=$?
   if [ "${KEEP:-0}" != "1" ]; then
     for c in "${containers[@]}"; do docker rm -f "$c" >/dev/null 2>&1 || true; done
+    for n in "${networks[@]}"; do docker network rm "$n" >/dev/null 2>&1 || true; done
   fi
   rm -rf "$tmp"
   exit "$rc"
 }
 trap cleanup EXIT INT TERM
+
+# host_port CONTAINER PORT: the 127.0.0.1 port Docker picked for a `-p 127.0.0.1::PORT` publication.
+host_port() { docker port "$1" "$2/tcp" | sed -n 's/^127\.0\.0\.1:\([0-9]*\)$/\1/p' | head -1; }
+# own_broker CONTAINER PORT: the broker answering on 127.0.0.1:PORT is the one in CONTAINER (not another process's).
+own_broker() {
+  local c=$1 port=$2 got
+  for _ in $(seq 1 20); do
+    docker exec "$c" mosquitto_pub -h 127.0.0.1 -p 1884 -q 1 -r -t "dlms-test/owner" -m "$NONCE" >/dev/null 2>&1 && break
+    sleep 0.5
+  done
+  got=$(MQTT_PORT=$port sub -t dlms-test/owner -C 1 -W 5 2>/dev/null || true)
+  [ "$got" = "$NONCE" ] || { log "FAIL: 127.0.0.1:$port is not this run's broker (read '${got:-nothing}', expected $NONCE)"; exit 1; }
+  log "127.0.0.1:$port is this run's broker ($c)"
+}
+# mosquitto_sub against 127.0.0.1:$MQTT_PORT from the host when it has one, else from the broker container itself
+# (on its own loopback, port 1884).
+sub() {
+  if command -v mosquitto_sub >/dev/null 2>&1; then mosquitto_sub -h 127.0.0.1 -p "$MQTT_PORT" "$@"
+  else docker exec "$MQTT_CONTAINER" mosquitto_sub -h 127.0.0.1 -p 1884 "$@"; fi
+}
 
 log "building $IMAGE from bridge/Dockerfile (context: repository root)"
 start=$(date +%s)
@@ -52,28 +73,28 @@ user=$(docker image inspect "$IMAGE" --format '{{.Config.User}}')
 [ -n "$user" ] && [ "$user" != "root" ] && [ "$user" != "0" ] || { log "FAIL: image runs as root"; exit 1; }
 docker image inspect "$IMAGE" --format '{{json .Config.Entrypoint}}' | grep -q tini || { log "FAIL: no tini entrypoint"; exit 1; }
 
-# Mosquitto with the repository's configuration, on a loopback port and a throwaway data directory.
-sed -e "s/^listener 1884$/listener $MQTT_PORT 127.0.0.1/" mosquitto/config/mosquitto.conf >"$tmp/mosquitto.conf"
+# Mosquitto with the repository's configuration (listener 1884) and a throwaway data directory, the simulator and
+# the bridge, on a network of their own; the broker is published on a free 127.0.0.1 port.
+NET1=$PREFIX-net1
+docker network create "$NET1" >/dev/null; networks+=("$NET1")
+HTTP_PORT=9464
 containers+=("$PREFIX-mosquitto")
-docker run -d --name "$PREFIX-mosquitto" --network host \
-  -v "$tmp/mosquitto.conf:/mosquitto/config/mosquitto.conf:ro" "$MOSQUITTO_IMAGE" >/dev/null
+docker run -d --name "$PREFIX-mosquitto" --network "$NET1" --network-alias mosquitto -p 127.0.0.1::1884 \
+  -v "$PWD/mosquitto/config/mosquitto.conf:/mosquitto/config/mosquitto.conf:ro" "$MOSQUITTO_IMAGE" >/dev/null
+MQTT_CONTAINER=$PREFIX-mosquitto
+MQTT_PORT=$(host_port "$PREFIX-mosquitto" 1884)
+[ -n "$MQTT_PORT" ] || { log "FAIL: Docker published no port for the broker"; exit 1; }
+own_broker "$PREFIX-mosquitto" "$MQTT_PORT"
 
 containers+=("$PREFIX-sim")
-docker run -d --name "$PREFIX-sim" --network host "$IMAGE" \
-  node bin/dlms-bridge.js sim --port "$SIM_PORT" --host 127.0.0.1 >/dev/null
+docker run -d --name "$PREFIX-sim" --network "$NET1" --network-alias sim "$IMAGE" \
+  node bin/dlms-bridge.js sim --port 4059 --host 0.0.0.0 >/dev/null
 
 containers+=("$PREFIX-bridge")
-docker run -d --name "$PREFIX-bridge" --network host \
-  -e "METER_SIM1=hdlc://127.0.0.1:$SIM_PORT?client=16&server=1&interval=2s" \
-  -e "MQTT_URL=mqtt://127.0.0.1:$MQTT_PORT" -e "MQTT_CLIENT_ID=$PREFIX-bridge" \
+docker run -d --name "$PREFIX-bridge" --network "$NET1" \
+  -e "METER_SIM1=hdlc://sim:4059?client=16&server=1&interval=2s" \
+  -e "MQTT_URL=mqtt://mosquitto:1884" -e "MQTT_CLIENT_ID=$PREFIX-bridge" \
   -e "HTTP_PORT=$HTTP_PORT" -e "LOG_LEVEL=info" "$IMAGE" >/dev/null
-
-# mosquitto_sub from the host when it has one (host networking), else from the broker image itself (the official
-# image ships it; a stand-in may not).
-sub() {
-  if command -v mosquitto_sub >/dev/null 2>&1; then mosquitto_sub -h 127.0.0.1 -p "$MQTT_PORT" "$@"
-  else docker exec "$PREFIX-mosquitto" mosquitto_sub -h 127.0.0.1 -p "$MQTT_PORT" "$@"; fi
-}
 log "waiting up to ${TIMEOUT}s for a reading on dlms/sim1/telemetry"
 if ! reading=$(sub -q 1 -t dlms/sim1/telemetry -C 1 -W "$TIMEOUT" 2>&1); then
   log "FAIL: no reading within ${TIMEOUT}s ($reading)"
@@ -102,14 +123,11 @@ log "bridge image: readings delivered"
 # repository's unmodified configs (mosquitto.conf on 1884, .env.example's METER_SIM1=hdlc://simulator:4059,
 # prometheus.yml scraping bridge:9464). Only this script's containers are on that network; checks go through
 # ports published on 127.0.0.1.
-for c in "${containers[@]}"; do docker rm -f "$c" >/dev/null 2>&1 || true; done # frees the loopback ports
+for c in "${containers[@]}"; do docker rm -f "$c" >/dev/null 2>&1 || true; done
 containers=()
 NET=$PREFIX-net
-docker network create "$NET" >/dev/null
-cleanup_net() { docker network rm "$NET" >/dev/null 2>&1 || true; }
-trap 'rc=$?; for c in "${containers[@]}"; do docker rm -f "$c" >/dev/null 2>&1 || true; done; cleanup_net; rm -rf "$tmp"; exit $rc' EXIT INT TERM
+docker network create "$NET" >/dev/null; networks+=("$NET")
 PROMETHEUS_IMAGE=${PROMETHEUS_IMAGE:-$(sed -n 's/^ *image: \(prom\/prometheus:[^ ]*\)$/\1/p' docker-compose.yml | head -1)}
-PROM_PORT=${PROM_PORT:-29090}
 run_as() { # name image [docker run options...] -- [command...]
   local name=$1 image=$2; shift 2
   local opts=(); while [ $# -gt 0 ] && [ "$1" != "--" ]; do opts+=("$1"); shift; done; [ $# -gt 0 ] && shift
@@ -117,14 +135,18 @@ run_as() { # name image [docker run options...] -- [command...]
   docker run -d --name "$PREFIX-s-$name" --network "$NET" --network-alias "$name" "${opts[@]}" "$image" "$@" >/dev/null
 }
 run_as mosquitto "$MOSQUITTO_IMAGE" -v "$PWD/mosquitto/config/mosquitto.conf:/mosquitto/config/mosquitto.conf:ro" \
-  -p "127.0.0.1:$MQTT_PORT:1884"
+  -p 127.0.0.1::1884
+MQTT_CONTAINER=$PREFIX-s-mosquitto
+MQTT_PORT=$(host_port "$MQTT_CONTAINER" 1884)
+own_broker "$MQTT_CONTAINER" "$MQTT_PORT"
 run_as simulator "$IMAGE" -- node bin/dlms-bridge.js sim --port 4059 --host 0.0.0.0
 grep -E '^(METER_|LOG_LEVEL)' .env.example >"$tmp/bridge.env"
 run_as bridge "$IMAGE" --env-file "$tmp/bridge.env" -e MQTT_URL=mqtt://mosquitto:1884 -e MQTT_CLIENT_ID=dlms-bridge \
-  -e DB_PATH=/data/bridge.db -e HTTP_PORT=9464 -p "127.0.0.1:$HTTP_PORT:9464"
+  -e DB_PATH=/data/bridge.db -e HTTP_PORT=9464
 run_as prometheus "$PROMETHEUS_IMAGE" -v "$PWD/prometheus/prometheus.yml:/etc/prometheus/prometheus.yml:ro" \
-  -v "$PWD/prometheus/rules:/etc/prometheus/rules:ro" -p "127.0.0.1:$PROM_PORT:9090" -- \
+  -v "$PWD/prometheus/rules:/etc/prometheus/rules:ro" -p 127.0.0.1::9090 -- \
   --config.file=/etc/prometheus/prometheus.yml --storage.tsdb.path=/prometheus
+PROM_PORT=$(host_port "$PREFIX-s-prometheus" 9090)
 
 docker exec "$PREFIX-s-prometheus" promtool check config /etc/prometheus/prometheus.yml >"$tmp/promtool.log" 2>&1 \
   || { cat "$tmp/promtool.log"; log "FAIL: promtool rejects prometheus.yml or its rules"; exit 1; }

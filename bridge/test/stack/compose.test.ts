@@ -21,7 +21,9 @@ const TOKEN = "TB_GW_ACCESS_TOKEN";
 /** A compose env_file path as the repository holds it: .env and gateway.env are created from their *.example. */
 function committedEnvFile(path: string): string {
   const clean = path.replace(/^\.\//, "");
-  return clean === ".env" || clean.endsWith("/gateway.env") ? `${clean}.example` : clean;
+  return clean === ".env" || clean.endsWith("/gateway.env") || clean.endsWith("/grafana.env")
+    ? `${clean}.example`
+    : clean;
 }
 
 describe("docker-compose.yml", () => {
@@ -104,6 +106,18 @@ describe("docker-compose.yml", () => {
     expect(services["tb-gateway"]?.depends_on).toMatchObject({ mosquitto: { condition: "service_healthy" } });
   });
 
+  it("gives every service a memory and a pids limit, each documented in docs/operations.md", () => {
+    const doc = readText("docs", "operations.md");
+    const table = doc.slice(doc.indexOf("## Memory and pids limits"));
+    expect(table.length).toBeGreaterThan(100);
+    for (const [name, service] of Object.entries(services)) {
+      const { mem_limit: mem, pids_limit: pids } = service as { mem_limit?: string; pids_limit?: number };
+      expect(mem, `${name} mem_limit`).toMatch(/^\d+[mg]$/);
+      expect(pids, `${name} pids_limit`).toBeGreaterThanOrEqual(32);
+      expect(table, `${name}'s limits in the docs`).toMatch(new RegExp(`\\| \`${name}\` \\| ${mem} \\| ${pids} \\|`));
+    }
+  });
+
   it("wires the bridge to Mosquitto, its database to a volume and its metrics to 9464", () => {
     const bridge = services.bridge as ComposeService;
     const env = environmentOf(bridge);
@@ -180,6 +194,30 @@ describe("the ThingsBoard token", () => {
   });
 });
 
+describe("the Grafana admin password", () => {
+  it("reaches only grafana, from a git-ignored env file of its own that make env creates with a random value", () => {
+    expect(envFiles(services.grafana!)).toEqual([{ path: "./grafana/grafana.env", required: true }]);
+    expect(readText("grafana", ".gitignore").split("\n")).toContain("grafana.env");
+    expect(parseEnvFile(readText("grafana", "grafana.env.example"))).toContainEqual(
+      expect.objectContaining({ name: "GF_SECURITY_ADMIN_PASSWORD", value: "", commented: false }),
+    );
+    for (const [name, service] of Object.entries(services)) {
+      const env = JSON.stringify(service.environment ?? {});
+      expect(env, name).not.toMatch(/GRAFANA_ADMIN_PASSWORD|GF_SECURITY_ADMIN_PASSWORD/);
+      if (name === "grafana") continue;
+      for (const file of envFiles(service)) {
+        expect(file.path, name).not.toMatch(/grafana\.env$/);
+        const names = parseEnvFile(readText(committedEnvFile(file.path))).map((e) => e.name);
+        expect(names, `${name} gets ${file.path}`).not.toContain("GRAFANA_ADMIN_PASSWORD");
+        expect(names, `${name} gets ${file.path}`).not.toContain("GF_SECURITY_ADMIN_PASSWORD");
+      }
+    }
+    const makefile = readText("Makefile");
+    expect(makefile).toContain("grafana/grafana.env");
+    expect(makefile).toMatch(/tr -dc 'A-Za-z0-9' <\/dev\/urandom/);
+  });
+});
+
 describe("image build context", () => {
   it("the root .dockerignore lets in what bridge/Dockerfile copies and keeps secrets out", () => {
     const ignore = readText(".dockerignore")
@@ -197,7 +235,7 @@ describe("image build context", () => {
     expect(ignore.some((l) => l.includes(".env"))).toBe(false); // never re-included
     const dockerfile = readText("bridge", "Dockerfile");
     expect(dockerfile).toMatch(/^FROM \$\{NODE_IMAGE\} AS build$/m);
-    expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:20-bookworm-slim$/m);
+    expect(dockerfile).toMatch(/^ARG NODE_IMAGE=node:24-bookworm-slim$/m);
     expect(dockerfile).toMatch(/^USER node$/m);
     expect(dockerfile).toMatch(/^ENTRYPOINT \["\/usr\/bin\/tini", "--"\]$/m);
     expect(dockerfile).toMatch(/^CMD \["node", "bin\/dlms-bridge.js", "run"\]$/m);

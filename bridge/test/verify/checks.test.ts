@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   checkBridgeHasNoToken,
   checkBridgeReady,
+  checkComposeServices,
   checkMetersRead,
   checkOutboxNotGrowing,
   formatResults,
@@ -67,6 +68,22 @@ describe("verify checks", () => {
     const r = await checkOutboxNotGrowing(opts);
     expect(r.ok).toBe(false);
     expect(r.detail).toBe("pending 500 -> 510 over 0.01 s");
+  });
+
+  it("flags every service `up` would start that has no container (e.g. no gateway), and unhealthy ones", async () => {
+    // A stand-in for `docker compose`: `ps` lists two containers, `config --services` names four services.
+    const fake = [
+      "sh",
+      "-c",
+      `case "$1" in
+         ps) printf '%s\\n' '{"Service":"bridge","State":"running","Health":"healthy"}' '{"Service":"mosquitto","State":"running","Health":"starting"}' ;;
+         config) printf 'bridge\\nmosquitto\\ntb-gateway\\ngrafana\\n' ;;
+       esac`,
+      "compose",
+    ];
+    const r = await checkComposeServices({ ...opts, compose: true, composeCommand: fake });
+    expect(r.ok).toBe(false);
+    expect(r.detail).toBe("tb-gateway: no container, grafana: no container, mosquitto: running/starting");
   });
 
   it("names a token variable in the bridge environment but never prints its value", async () => {
