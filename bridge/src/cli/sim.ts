@@ -2,8 +2,9 @@
 // connection and association event (never the password), then closes every socket and exits 0.
 import { parseArgs } from "node:util";
 import { parseDuration } from "../config/duration.js";
+import { parseKey, parseSystemTitle } from "../config/hls.js";
 import { createLogger, type Logger } from "../log.js";
-import { SimulatorOptionsError } from "../sim/options.js";
+import { type SimHlsOptions, SimulatorOptionsError } from "../sim/options.js";
 import { type SimulatorOptions, startSimulator } from "../sim/server.js";
 import { type CliIo, choiceOption, EXIT_OK, EXIT_USAGE, intOption, processIo, UsageError } from "./args.js";
 
@@ -17,8 +18,14 @@ Simulates 3-phase electricity meters speaking DLMS/COSEM over TCP (HDLC or the I
   --wrapper-port P           with hdlc: also serve the same meters over the wrapper from port P (P+i per meter)
   --shared-port              all meters on one port, chosen by HDLC physical address (16, 17, ...) or by the
                              wrapper destination wPort (1, 2, ...)
-  --auth none|low            none: public client SAP 16 only; low: also LLS on client SAPs 1 and 17
+  --auth none|low|hls-gmac   none: public client SAP 16 only; low: also LLS on client SAPs 1 and 17;
+                             hls-gmac: HLS-GMAC with ciphered APDUs (security suite 0) on client SAP 1
   --password X               LLS password (or env SIM_PASSWORD, which keeps it out of the process list)
+  --auth-key HEX             hls-gmac authentication key, 32 hex digits (or env SIM_AUTH_KEY: keeps it out of
+                             the process list)
+  --block-key HEX            hls-gmac block (encryption) key, 32 hex digits (or env SIM_BLOCK_KEY)
+  --system-title X           the meters' system title: 16 hex digits or 8 ASCII characters (default "SIM" +
+                             the serial number); the invocation counter object is 0.0.43.1.0.255
   --inactivity-timeout S     seconds without a frame before a meter drops the connection (default 120)
   --hold-after-close         a client that drops TCP without DISC leaves the meter busy until the inactivity
                              timeout or a DISC (as behind a TCP/serial converter)
@@ -52,6 +59,8 @@ Faults (each meter, observable by the client):
   --refuse-association       answer every AARQ with AARE rejected-permanent
   --trailing-garbage         append two junk bytes after every GET response
   --ignore-release           never answer RLRQ (clients must fall back to DISC)
+  --fault-bad-tag            hls-gmac: flip a bit of the GCM tag of every ciphered reply after authentication
+  --fault-replay-counter     hls-gmac: reuse the meter's invocation counter for every reply after authentication
 
 One association at a time per meter: a second connection to a busy meter gets DM (HDLC) or is closed (wrapper).`;
 
@@ -64,6 +73,11 @@ const OPTIONS = {
   "shared-port": { type: "boolean" },
   auth: { type: "string" },
   password: { type: "string" },
+  "auth-key": { type: "string" },
+  "block-key": { type: "string" },
+  "system-title": { type: "string" },
+  "fault-bad-tag": { type: "boolean" },
+  "fault-replay-counter": { type: "boolean" },
   "inactivity-timeout": { type: "string" },
   "no-multiple-references": { type: "boolean" },
   "multiple-references-lls-only": { type: "boolean" },
@@ -151,7 +165,7 @@ export async function runSim(argv: string[], io: CliIo, hooks: RunSimHooks = {})
 
 /** Command-line values to simulator options; a bad value is a UsageError naming the option. */
 export function buildSimOptions(values: SimValues, env: NodeJS.ProcessEnv = {}): SimulatorOptions {
-  const auth = choiceOption("auth", values.auth, ["none", "low"] as const) ?? "none";
+  const auth = choiceOption("auth", values.auth, ["none", "low", "hls-gmac"] as const) ?? "none";
   const password = values.password ?? env.SIM_PASSWORD;
   if (auth === "low" && !password) throw new UsageError("--auth low needs --password (or env SIM_PASSWORD)");
   if (values["drop-after"] !== undefined && !values["drop-mid-frame"]) {
@@ -189,6 +203,7 @@ export function buildSimOptions(values: SimValues, env: NodeJS.ProcessEnv = {}):
     refuseAssociation: values["refuse-association"] === true,
     trailingGarbage: values["trailing-garbage"] === true,
     ignoreRelease: values["ignore-release"] === true,
+    hls: auth === "hls-gmac" ? hlsOptions(values, env) : undefined,
   };
   // Leave unset options out so the simulator's defaults (e.g. the port per transport) apply.
   return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as SimulatorOptions;
@@ -224,6 +239,35 @@ function profileOptions(values: SimValues): SimulatorOptions {
 }
 
 /** Resolves with what stopped us: SIGINT, SIGTERM or the hook's abort. cancel() removes the handlers. */
+function hlsOptions(values: SimValues, env: NodeJS.ProcessEnv): SimHlsOptions {
+  const authKey = values["auth-key"] ?? env.SIM_AUTH_KEY;
+  const blockKey = values["block-key"] ?? env.SIM_BLOCK_KEY;
+  if (!authKey || !blockKey) {
+    throw new UsageError("--auth hls-gmac needs --auth-key and --block-key (or env SIM_AUTH_KEY, SIM_BLOCK_KEY)");
+  }
+  const key = (v: string, name: string) => {
+    try {
+      return parseKey(v, name);
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+  };
+  const hls: SimHlsOptions = {
+    authKey: key(authKey, "--auth-key"),
+    blockKey: key(blockKey, "--block-key"),
+    badTag: values["fault-bad-tag"] === true,
+    replayCounter: values["fault-replay-counter"] === true,
+  };
+  if (values["system-title"] !== undefined) {
+    try {
+      hls.systemTitle = parseSystemTitle(values["system-title"], "--system-title");
+    } catch (error) {
+      throw new UsageError((error as Error).message);
+    }
+  }
+  return hls;
+}
+
 function multipleReferences(values: SimValues): boolean | "authenticated-only" {
   if (values["no-multiple-references"] && values["multiple-references-lls-only"]) {
     throw new UsageError("--no-multiple-references and --multiple-references-lls-only exclude each other");

@@ -4,11 +4,20 @@ import { buildAarq } from "../dlms/apdu/builders.js";
 import { conformanceNames, DEFAULT_CLIENT_CONFORMANCE, hasConformance } from "../dlms/apdu/conformance.js";
 import { decodeApduLenient, describeApdu, encodeApdu } from "../dlms/apdu/index.js";
 import { InvokeIdCounter } from "../dlms/apdu/invoke.js";
-import type { Aare, Apdu, AttributeRequest, GetDataResult, GetRequest, GetResponse } from "../dlms/apdu/types.js";
+import type {
+  Aare,
+  ActionResponse,
+  Apdu,
+  AttributeRequest,
+  GetDataResult,
+  GetRequest,
+  GetResponse,
+} from "../dlms/apdu/types.js";
 import type { DlmsData } from "../dlms/axdr/types.js";
 import { DecodeError, type DlmsError, RemoteProtocolError, SizeLimitError } from "../dlms/errors.js";
 import { decodeFrame, describeFrame } from "../dlms/hdlc/frame.js";
 import type { DataLink, HdlcParameters, LinkEvent } from "../dlms/link.js";
+import { type CipherSession, cipheredName, isCipheredTag } from "../dlms/security/index.js";
 import { type Transport, TransportError, type TransportEvent } from "../transport/types.js";
 import {
   AssociationRejectedError,
@@ -19,14 +28,25 @@ import {
   ProtocolViolationError,
   ReplyTooLargeError,
   RequestDeadlineError,
+  SecurityFailureError,
   TimeoutError,
 } from "./errors.js";
 import { splitForPdu } from "./get-list.js";
 import { dataAccessError, type GetExchange, getNormal, getWithList, type RequestProgress } from "./get-service.js";
 import { getStreaming } from "./get-stream.js";
+import {
+  acceptHlsAare,
+  asSecurityFailure,
+  buildHlsAarq,
+  buildPass3,
+  CIPHERING_OVERHEAD,
+  checkPass4,
+  nextCounter,
+  securityRejection,
+} from "./hls-gmac.js";
 import { createClientLink } from "./link-factory.js";
 import { maskSecret } from "./secret-mask.js";
-import type { AssociationInfo, DlmsClientApi, DlmsClientOptions } from "./types.js";
+import type { AssociationInfo, DlmsClientApi, DlmsClientOptions, HlsGmacSettings } from "./types.js";
 import { type ClientEvent, ReplyWaiter, type WaitProgress, type WaitSpec } from "./waiter.js";
 
 export const DEFAULT_MAX_RECEIVE_PDU_SIZE = 1024;
@@ -53,6 +73,8 @@ export class DlmsClient implements DlmsClientApi {
   private staleCount = 0;
   private withListRefused = false;
   private heldRx: { bytes: Uint8Array; summary: string } | undefined;
+  /** Ciphering of an HLS-GMAC association, set once the AARE is accepted. */
+  private cipher: CipherSession | undefined;
 
   constructor(private readonly options: DlmsClientOptions) {
     if (!(options.timeoutMs > 0)) throw new ClientError("connect", `timeoutMs must be > 0, got ${options.timeoutMs}`);
@@ -123,7 +145,8 @@ export class DlmsClient implements DlmsClientApi {
         await readSequentially(attributes);
         return results;
       }
-      const chunks = splitForPdu(attributes, info.serverMaxReceivePduSize, (r) => encodeApdu(r).length);
+      const overhead = this.cipher ? CIPHERING_OVERHEAD : 0;
+      const chunks = splitForPdu(attributes, info.serverMaxReceivePduSize, (r) => encodeApdu(r).length + overhead);
       for (const [i, chunk] of chunks.entries()) {
         try {
           results.push(...(await getWithList(this.gets, chunk)));
@@ -209,6 +232,7 @@ export class DlmsClient implements DlmsClientApi {
 
   private async associate(params: HdlcParameters | undefined): Promise<AssociationInfo> {
     const { auth } = this.options;
+    if (auth.mechanism === "hls-gmac") return this.associateHls(params, auth);
     const aarq = buildAarq({
       mechanism: auth.mechanism,
       ...(this.secret ? { password: this.secret } : {}),
@@ -228,17 +252,94 @@ export class DlmsClient implements DlmsClientApi {
     }
     const initiate = aare.userInformation;
     if (initiate?.tag !== "initiate-response") {
-      const why = initiate ? `initiate error ${initiate.errorName}` : "no InitiateResponse";
+      const why =
+        initiate?.tag === "confirmed-service-error"
+          ? `initiate error ${initiate.errorName}`
+          : initiate
+            ? "a ciphered InitiateResponse on a plain association"
+            : "no InitiateResponse";
       throw new ClientError("aarq", `association accepted but unusable: ${why}`);
     }
-    const conformance = initiate.negotiatedConformance;
-    return {
-      negotiatedConformance: conformance,
-      conformanceNames: conformanceNames(conformance),
-      serverMaxReceivePduSize: initiate.serverMaxReceivePduSize,
-      multipleReferences: hasConformance(conformance, "multiple-references"),
-      ...(params ? { hdlc: { ...params } } : {}),
-    };
+    return associationInfo(initiate, params);
+  }
+
+  /** HLS-GMAC: AARQ with glo-initiateRequest and CtoS, AARE with StoC, then pass 3/4 ciphered. */
+  private async associateHls(params: HdlcParameters | undefined, auth: HlsGmacSettings): Promise<AssociationInfo> {
+    const security = (check: string) => this.options.onSecurityFailure?.(check);
+    try {
+      const start = buildHlsAarq(auth, {
+        ...(this.options.proposedConformance !== undefined ? { conformance: this.options.proposedConformance } : {}),
+        maxReceivePduSize: this.options.maxReceivePduSize ?? DEFAULT_MAX_RECEIVE_PDU_SIZE,
+      });
+      this.sendApdu(
+        encodeApdu(start.aarq),
+        `AARQ mechanism=high-gmac ${auth.policy} glo-initiateRequest IC=${start.invocationCounter}`,
+      );
+      let aare: Aare;
+      try {
+        aare = await this.wait({ step: "aarq", what: "AARQ", match: (e) => acceptAare(e) });
+      } catch (error) {
+        if (error instanceof ExceptionResponseError && error.serviceError === "invocation-counter-error") {
+          const expected = error.invocationCounter;
+          if (expected !== undefined) auth.counter.raiseTo?.(expected);
+          throw new SecurityFailureError(
+            "aarq",
+            "invocation-counter",
+            `the meter refused our invocation counter ${start.invocationCounter}${expected === undefined ? "" : `: it expects at least ${expected} (raised for the next attempt)`}`,
+            expected,
+          );
+        }
+        throw error;
+      }
+      if (aare.result !== "accepted") {
+        const rejection = securityRejection(aare);
+        if (rejection) throw rejection;
+        const ui = aare.userInformation;
+        throw new AssociationRejectedError(
+          aare.result,
+          aare.diagnostic.name,
+          aare.diagnostic.code,
+          ui?.tag === "confirmed-service-error" ? `initiate error: ${ui.errorName}` : undefined,
+        );
+      }
+      const accepted = acceptHlsAare(aare, auth);
+      this.cipher = accepted.session;
+      const floor = accepted.session.lastPeerCounter;
+      const pass3 = buildPass3(auth, accepted.stoc, this.invokeIds.next());
+      this.sendProtected(encodeApdu(pass3), describeApdu(pass3), "hls");
+      const invokeId = pass3.invoke.invokeId;
+      const reply = await this.wait<ActionResponse>({
+        step: "hls",
+        what: "HLS pass 3 (reply_to_HLS_authentication)",
+        match: (e) => {
+          if (e.type !== "apdu") return undefined;
+          if (e.apdu.tag === "action-response") return e.apdu.invoke.invokeId === invokeId ? e.apdu : undefined;
+          if (e.apdu.tag === "exception-response") {
+            throw new SecurityFailureError(
+              "hls",
+              "hls-pass-3",
+              `HLS pass 3 answered with exception-response ${e.apdu.stateErrorName}/${e.apdu.serviceErrorName}`,
+            );
+          }
+          return undefined;
+        },
+      });
+      checkPass4(reply, accepted, auth, start.ctos, floor);
+      auth.onServerCounter?.(accepted.session.lastPeerCounter ?? 0);
+      return associationInfo(accepted.initiate, params);
+    } catch (error) {
+      if (error instanceof SecurityFailureError) security(error.check);
+      throw error;
+    }
+  }
+
+  /** Sends an APDU ciphered with the next invocation counter (HLS-GMAC associations). */
+  private sendProtected(apdu: Uint8Array, summary: string, step: ClientStep): void {
+    const cipher = this.cipher!;
+    const auth = this.options.auth as HlsGmacSettings;
+    const ic = nextCounter(auth, step);
+    const bytes = cipher.protect(apdu, ic);
+    this.sendApdu(bytes, `${cipheredName(bytes[0]!) ?? "ciphered"} ${cipher.policy} IC=${ic} [${summary}]`);
   }
 
   private async doRelease(): Promise<void> {
@@ -276,7 +377,8 @@ export class DlmsClient implements DlmsClientApi {
     this.requireAssociated("get");
     const left = progress.deadlineAt - Date.now();
     if (left <= 0) throw this.deadlineError(progress, 0);
-    this.sendApdu(encodeApdu(request), describeApdu(request));
+    if (this.cipher) this.sendProtected(encodeApdu(request), describeApdu(request), "get");
+    else this.sendApdu(encodeApdu(request), describeApdu(request));
     const invokeId = request.invoke.invokeId;
     // The deadline, when nearer than the step timeout, ends the wait with its own error.
     const deadlineFirst = left < this.options.timeoutMs;
@@ -427,11 +529,13 @@ export class DlmsClient implements DlmsClientApi {
    * The frame that completes an APDU is traced together with the APDU's description ("GET.res normal ..."), so
    * a received frame is held until the next link event says whether an APDU came out of it.
    */
-  private traceHeldRx(apdu?: Apdu): void {
+  private traceHeldRx(apdu?: Apdu, envelope?: string): void {
     const held = this.heldRx;
     if (!held) return;
     this.heldRx = undefined;
-    this.options.onFrame?.("rx", held.bytes, apdu ? `${held.summary} ${describeApdu(apdu)}` : held.summary);
+    const inner = apdu ? describeApdu(apdu) : "";
+    const what = envelope ? `${envelope}${inner ? ` [${inner}]` : ""}` : inner;
+    this.options.onFrame?.("rx", held.bytes, what ? `${held.summary} ${what}` : held.summary);
   }
 
   private onLinkEvent(event: LinkEvent): void {
@@ -464,12 +568,20 @@ export class DlmsClient implements DlmsClientApi {
     }
   }
 
-  private onApdu(bytes: Uint8Array): void {
+  private onApdu(received: Uint8Array): void {
+    let bytes = received;
+    let envelope: string | undefined;
+    if (this.cipher) {
+      const opened = this.openCiphered(received);
+      if (!opened) return;
+      bytes = opened.bytes;
+      envelope = opened.envelope;
+    }
     let apdu: Apdu;
     try {
       const decoded = decodeApduLenient(bytes);
       apdu = decoded.apdu;
-      this.traceHeldRx(apdu);
+      this.traceHeldRx(apdu, envelope);
       if (decoded.trailing.length > 0) {
         // Seen in the field (a clock reply followed by a copy of itself): keep the PDU, surface the garbage.
         const n = decoded.trailing.length;
@@ -500,6 +612,49 @@ export class DlmsClient implements DlmsClientApi {
     this.close();
   }
 
+  /**
+   * On a ciphered association: opens a glo-/general-glo APDU (tag, protection level and the meter's counter
+   * checked). Exception-responses and ACSE APDUs pass in clear; any other plaintext reply is refused.
+   * undefined = refused: the pending request fails with a SecurityFailureError naming the check.
+   */
+  private openCiphered(bytes: Uint8Array): { bytes: Uint8Array; envelope?: string } | undefined {
+    const cipher = this.cipher!;
+    const tag = bytes[0] ?? 0;
+    if (!isCipheredTag(tag)) {
+      // ExceptionResponse has no ciphered form; ACSE APDUs (AARE, RLRE) travel in clear.
+      if (tag === 0xd8 || tag === 0x61 || tag === 0x63) return { bytes };
+      return this.refuseReply(
+        new SecurityFailureError(
+          "get",
+          "not-protected",
+          `a plaintext APDU (tag 0x${tag.toString(16)}) on a ciphered association`,
+        ),
+        "plaintext reply refused",
+      );
+    }
+    try {
+      const opened = cipher.unprotect(bytes);
+      this.options.auth.mechanism === "hls-gmac" && this.options.auth.onServerCounter?.(opened.invocationCounter);
+      return { bytes: opened.plaintext, envelope: `${opened.name} ${opened.policy} IC=${opened.invocationCounter}` };
+    } catch (error) {
+      const failure = asSecurityFailure(error, "get");
+      return this.refuseReply(failure, `${cipheredName(tag)} refused`);
+    }
+  }
+
+  private refuseReply(error: Error, trace: string): undefined {
+    this.traceHeldRx(undefined, trace);
+    const check = error instanceof SecurityFailureError ? error.check : "not-protected";
+    this.options.onSecurityFailure?.(check);
+    this.options.onDiscarded?.(new DecodeError("malformed", error.message));
+    this.waiter.failWith((w) =>
+      error instanceof SecurityFailureError
+        ? new SecurityFailureError(w.step, error.check, `${w.what}: ${error.message}`)
+        : new ProtocolViolationError(w.step, `${w.what}: ${error.message}`),
+    );
+    return undefined;
+  }
+
   private onTransportClosed(error?: Error): void {
     if (this.state === "closed") return;
     const cause = error ? `: ${error.message}` : "";
@@ -510,6 +665,20 @@ export class DlmsClient implements DlmsClientApi {
 }
 
 // ---- helpers ------------------------------------------------------------------------------------------------------
+
+function associationInfo(
+  initiate: { negotiatedConformance: number; serverMaxReceivePduSize: number },
+  params: HdlcParameters | undefined,
+): AssociationInfo {
+  const conformance = initiate.negotiatedConformance;
+  return {
+    negotiatedConformance: conformance,
+    conformanceNames: conformanceNames(conformance),
+    serverMaxReceivePduSize: initiate.serverMaxReceivePduSize,
+    multipleReferences: hasConformance(conformance, "multiple-references"),
+    ...(params ? { hdlc: { ...params } } : {}),
+  };
+}
 
 function acceptAare(e: ClientEvent): Aare | undefined {
   if (e.type !== "apdu") return undefined;
@@ -541,7 +710,7 @@ function connectError(error: unknown, timeoutMs: number): ClientError {
 }
 
 function exceptionError(step: ClientStep, apdu: Extract<Apdu, { tag: "exception-response" }>): ExceptionResponseError {
-  return new ExceptionResponseError(step, apdu.stateErrorName, apdu.serviceErrorName);
+  return new ExceptionResponseError(step, apdu.stateErrorName, apdu.serviceErrorName, apdu.invocationCounter);
 }
 
 function staleReplyError(apdu: Apdu, waitingFor: string | undefined): DlmsError {

@@ -1,7 +1,7 @@
 // Errors of the async client. Each names the step that failed so an operator knows where to look
 // (address, password, object list...). DataAccessError (dlms/errors.ts) covers data-access-results.
 
-export type ClientStep = "connect" | "snrm" | "aarq" | "get" | "release";
+export type ClientStep = "connect" | "snrm" | "aarq" | "hls" | "get" | "release";
 
 export class ClientError extends Error {
   override name = "ClientError";
@@ -51,6 +51,8 @@ export class ExceptionResponseError extends ClientError {
     step: ClientStep,
     readonly stateError: string,
     readonly serviceError: string,
+    /** With invocation-counter-error: the counter the meter expects. */
+    readonly invocationCounter?: number,
   ) {
     super(step, `exception-response: state-error ${stateError}, service-error ${serviceError}`);
   }
@@ -71,6 +73,34 @@ export class ReplyTooLargeError extends ClientError {
     step: ClientStep,
     readonly limit: number,
     message: string,
+  ) {
+    super(step, message);
+  }
+}
+
+/**
+ * A security check failed (HLS-GMAC, ciphered APDUs). `check` says which one, so each cause is a distinct error;
+ * messages name the step and the suspect setting, never a key.
+ */
+export type SecurityCheck =
+  | "block-key" // the meter could not decipher our glo-initiateRequest
+  | "authentication-key" // the meter deciphered it but the tag did not verify
+  | "invocation-counter" // the meter refused our invocation counter as too low
+  | "system-title" // the meter's system title is not the configured one
+  | "hls-pass-3" // the meter did not accept f(StoC)
+  | "hls-pass-4" // the meter's f(CtoS) did not verify
+  | "tag-mismatch" // a ciphered reply failed authentication
+  | "replayed-counter" // a ciphered reply reused or lowered the meter's invocation counter
+  | "not-protected" // a reply came in clear or weaker than the association requires
+  | "counter-store"; // our invocation counter could not be reserved (store failure, exhausted)
+
+export class SecurityFailureError extends ClientError {
+  override name = "SecurityFailureError";
+  constructor(
+    step: ClientStep,
+    readonly check: SecurityCheck,
+    message: string,
+    readonly expectedCounter?: number,
   ) {
     super(step, message);
   }

@@ -15,7 +15,36 @@ export type LinkSettings =
     }
   | { kind: "wrapper"; clientAddress: number; serverAddress: { logical: number } }; // wPorts
 
-export type AuthSettings = { mechanism: "none" } | { mechanism: "low"; password: string }; // password: SECRET
+export type AuthSettings =
+  | { mechanism: "none" }
+  | { mechanism: "low"; password: string } // password: SECRET
+  | HlsGmacSettings;
+
+/** Our invocation counter: each value is handed out once, and persisted before it is handed out. */
+export interface InvocationCounterSource {
+  /** The next value to put on the wire; throws when none can be reserved. */
+  next(): number;
+  /** The meter said it expects at least `value`: skip ahead so the next association succeeds. */
+  raiseTo?(value: number): void;
+}
+
+/** HLS-GMAC (mechanism 5) with ciphered APDUs, security suite 0. */
+export interface HlsGmacSettings {
+  mechanism: "hls-gmac";
+  /** Protection of every xDLMS APDU (default in config: auth-enc). */
+  policy: "auth" | "enc" | "auth-enc";
+  /** Our system title, 8 bytes. */
+  systemTitle: Uint8Array;
+  /** SECRET: global unicast block key and authentication key. */
+  keys: { readonly ek: Uint8Array; readonly ak: Uint8Array };
+  counter: InvocationCounterSource;
+  /** When set, the meter's responding-AP-title must equal it. */
+  serverSystemTitle?: Uint8Array;
+  /** Highest meter invocation counter already accepted (replay floor across associations). */
+  lastServerCounter?: number;
+  /** Sees every accepted meter counter (to persist the replay floor) . */
+  onServerCounter?: (value: number) => void;
+}
 
 export interface DlmsClientOptions {
   transport: Transport;
@@ -42,6 +71,8 @@ export interface DlmsClientOptions {
   discFirst?: boolean;
   /** A received frame was discarded (bad FCS, wrong address…): counted by the caller. */
   onDiscarded?: (error: DlmsError) => void;
+  /** A security check failed (counted by the caller, e.g. a metric per check). */
+  onSecurityFailure?: (check: string) => void;
 }
 
 export interface AssociationInfo {

@@ -1,5 +1,7 @@
 // One TCP connection to the simulator: finds which meter the first frame addresses, then pumps bytes through
 // that meter's data link and server association, applying the configured faults on the way out.
+
+import { randomBytes } from "node:crypto";
 import type { Socket } from "node:net";
 import { decodeApdu, encodeApdu } from "../dlms/apdu/index.js";
 import type { Apdu } from "../dlms/apdu/types.js";
@@ -7,9 +9,11 @@ import { decodeFrame } from "../dlms/hdlc/frame.js";
 import { HdlcLink, peekDestination } from "../dlms/hdlc/link.js";
 import type { DataLink } from "../dlms/link.js";
 import { ServerAssociation } from "../dlms/server/association.js";
+import { SecureServerAssociation } from "../dlms/server/secure-association.js";
 import { WrapperLink } from "../dlms/wrapper/link.js";
 import type { Logger } from "../log.js";
 import { describeTarget, type FirstFrameTarget, hdlcTarget, wrapperSourceWPort, wrapperTarget } from "./first-frame.js";
+import { withFrameCounter } from "./frame-counter.js";
 import { type MeterSlot, StaleLink } from "./meter-slot.js";
 import type { ResolvedOptions } from "./options.js";
 
@@ -38,6 +42,8 @@ export class MeterConnection {
    * time (a new SNRM starts over), so it only ever holds the SNRM's SAP.
    */
   private readonly associations = new Map<number, ServerAssociation>();
+  /** HLS-GMAC client SAPs (auth hls-gmac): the secure layer in front of their association. */
+  private readonly secures = new Map<number, SecureServerAssociation>();
   /** Client SAP of the latest SNRM (HDLC) or of the PDU being answered (wrapper). */
   private clientSap = 0;
   private unbound: Uint8Array[] = [];
@@ -165,7 +171,7 @@ export class MeterConnection {
     if (!association) {
       const o = this.ctx.options;
       association = new ServerAssociation({
-        objects: this.meter!.model,
+        objects: o.hls ? withFrameCounter(this.meter!.model, this.meter!.security.clientCounters) : this.meter!.model,
         auth: o.clients,
         conformance: this.ctx.conformance,
         maxPduSize: o.maxPduSize,
@@ -180,10 +186,32 @@ export class MeterConnection {
     return association;
   }
 
+  /** The HLS-GMAC layer of a client SAP, when the meter requires it for that SAP. */
+  private secureFor(clientSap: number): SecureServerAssociation | undefined {
+    const hls = this.ctx.options.hls;
+    if (!hls?.clients.has(clientSap)) return undefined;
+    let secure = this.secures.get(clientSap);
+    if (!secure) {
+      const meter = this.meter!;
+      secure = new SecureServerAssociation(this.associationFor(clientSap), {
+        systemTitle: meter.security.systemTitle,
+        keys: { ek: hls.blockKey, ak: hls.authKey },
+        clients: hls.clients,
+        state: meter.security,
+        challenge: () => new Uint8Array(randomBytes(16)),
+        faults: { badTag: hls.badTag ?? false, replayCounter: hls.replayCounter ?? false },
+      });
+      this.secures.set(clientSap, secure);
+    }
+    return secure;
+  }
+
   /** The link went down: every association on it ends without RLRQ. */
   private resetAssociations(): void {
     for (const association of this.associations.values()) association.reset();
     this.associations.clear();
+    for (const secure of this.secures.values()) secure.reset();
+    this.secures.clear();
   }
 
   private pump(): void {
@@ -221,6 +249,12 @@ export class MeterConnection {
   }
 
   private answer(bytes: Uint8Array): void {
+    const secure = this.secureFor(this.clientSap);
+    if (secure) {
+      this.meter!.stats.requests += 1;
+      this.answerSecure(secure, bytes);
+      return;
+    }
     const association = this.associationFor(this.clientSap);
     this.meter!.stats.requests += 1;
     let request: Apdu | undefined;
@@ -243,6 +277,24 @@ export class MeterConnection {
     } catch (error) {
       this.log("warn", { event: "send-failed", reason: (error as Error).message }, "could not send the answer");
     }
+  }
+
+  /** HLS-GMAC client: the secure association opens, answers and ciphers; events are logged without secrets. */
+  private answerSecure(secure: SecureServerAssociation, bytes: Uint8Array): void {
+    let response: Uint8Array | null;
+    try {
+      response = secure.handleBytes(bytes, this.clientSap);
+    } catch (error) {
+      this.log("warn", { event: "secure-failed", reason: (error as Error).message }, "could not answer");
+      return;
+    }
+    for (const e of secure.takeEvents()) {
+      if (e.type === "hls-authenticated") this.meter!.stats.associations += 1;
+      if (e.type === "hls-rejected" && e.step === "aarq") this.meter!.stats.rejectedAssociations += 1;
+      this.log("info", { event: e.type, ...e }, e.type);
+    }
+    this.associationFor(this.clientSap).takeEvents();
+    if (response) this.link!.sendApdu(response);
   }
 
   /** Sends what the link queued, through the fault plan: silence, delay, corruption, drop mid-frame. */

@@ -1,4 +1,5 @@
 // One simulated meter as the network sees it: its model, addresses, fault counters and traffic statistics.
+import type { MeterSecurityState } from "../dlms/server/secure-association.js";
 import type { MeterFaults } from "./faults.js";
 import type { SimulatedMeter } from "./meter-model.js";
 
@@ -27,6 +28,8 @@ export interface MeterSlot {
   readonly model: SimulatedMeter;
   readonly faults: MeterFaults;
   readonly stats: MeterStats;
+  /** HLS-GMAC: the meter's system title and its persistent counters (its own, and the last seen per client). */
+  readonly security: MeterSecurityState & { systemTitle: Uint8Array };
   /** The connection holding the meter (one at a time), or the link a vanished client left up (holdAfterClose). */
   busyWith: object | undefined;
 }

@@ -23,6 +23,17 @@ export interface FaultOptions {
   trailingGarbage?: boolean;
 }
 
+export interface SimHlsOptions {
+  authKey: Uint8Array;
+  blockKey: Uint8Array;
+  /** The meters' system title (8 bytes); default "SIM" + the serial number as 5 bytes, per meter. */
+  systemTitle?: Uint8Array;
+  /** Fault: flip a bit of the tag of every ciphered reply after authentication. */
+  badTag?: boolean;
+  /** Fault: reuse the meter's invocation counter for every ciphered reply after authentication. */
+  replayCounter?: boolean;
+}
+
 export interface SimulatorOptions extends FaultOptions {
   transport?: "hdlc" | "wrapper";
   host?: string;
@@ -36,8 +47,13 @@ export interface SimulatorOptions extends FaultOptions {
   wrapperPort?: number;
   /** All meters on one port, told apart by the HDLC physical address / the wrapper destination wPort. */
   sharedPort?: boolean;
-  /** "low" serves LLS on client SAPs 1 and 17 with `password` (the public SAP 16 stays open without auth). */
-  auth?: "none" | "low";
+  /**
+   * "low" serves LLS on client SAPs 1 and 17 with `password`; "hls-gmac" serves HLS-GMAC with ciphered APDUs on
+   * the management client SAP 1 with `hls` (the public SAP 16 stays open without auth).
+   */
+  auth?: "none" | "low" | "hls-gmac";
+  /** Keys (SECRET, never logged) and options of auth "hls-gmac". */
+  hls?: SimHlsOptions;
   /** SECRET: never logged. */
   password?: string;
   /** Explicit client SAP -> authentication table; overrides auth/password. */
@@ -92,7 +108,14 @@ export interface SimulatorOptions extends FaultOptions {
 }
 
 /** Options left undefined when unset: the password (folded into clients) and the faults that are off by default. */
-type Unset = "password" | "clients" | "wrapperPort" | "dropMidFrameAfter" | "corruptFcsEvery" | "profileHistoryMs";
+type Unset =
+  | "password"
+  | "clients"
+  | "wrapperPort"
+  | "dropMidFrameAfter"
+  | "corruptFcsEvery"
+  | "profileHistoryMs"
+  | "hls";
 
 export type ResolvedOptions = Required<Omit<SimulatorOptions, Unset>> & {
   clients: ReadonlyMap<number, ClientAuth>;
@@ -100,10 +123,12 @@ export type ResolvedOptions = Required<Omit<SimulatorOptions, Unset>> & {
   dropMidFrameAfter: number | undefined;
   corruptFcsEvery: number | undefined;
   profileHistoryMs: number | undefined;
+  hls: (SimHlsOptions & { clients: ReadonlySet<number> }) | undefined;
 };
 
 export const PUBLIC_CLIENT_SAP = 16;
 export const LLS_CLIENT_SAPS = [1, 17] as const;
+export const HLS_CLIENT_SAPS = [1] as const;
 
 export class SimulatorOptionsError extends Error {
   override name = "SimulatorOptionsError";
@@ -155,13 +180,29 @@ export function resolveOptions(o: SimulatorOptions): ResolvedOptions {
   let clients = o.clients;
   if (!clients) {
     if (auth === "low" && !o.password) problems.push("auth low needs a password");
-    if (auth !== "none" && auth !== "low") problems.push(`auth must be none or low, got ${auth}`);
+    if (auth !== "none" && auth !== "low" && auth !== "hls-gmac") {
+      problems.push(`auth must be none, low or hls-gmac, got ${auth}`);
+    }
     const table = new Map<number, ClientAuth>([[PUBLIC_CLIENT_SAP, { mechanism: "none" }]]);
+    // HLS-GMAC clients reach the plain association only once the secure layer has authenticated them.
+    if (auth === "hls-gmac") for (const sap of HLS_CLIENT_SAPS) table.set(sap, { mechanism: "none" });
     if (auth === "low" && o.password) {
       const password = new TextEncoder().encode(o.password);
       for (const sap of LLS_CLIENT_SAPS) table.set(sap, { mechanism: "low", password });
     }
     clients = table;
+  }
+
+  let hls: ResolvedOptions["hls"];
+  if (auth === "hls-gmac") {
+    const h = o.hls;
+    if (!h) problems.push("auth hls-gmac needs an authentication key and a block key");
+    else {
+      if (h.authKey.length !== 16) problems.push("the HLS authentication key must be 16 bytes (32 hex digits)");
+      if (h.blockKey.length !== 16) problems.push("the HLS block key must be 16 bytes (32 hex digits)");
+      if (h.systemTitle && h.systemTitle.length !== 8) problems.push("the system title must be 8 bytes");
+      hls = { ...h, clients: new Set(HLS_CLIENT_SAPS) };
+    }
   }
 
   const resolved: ResolvedOptions = {
@@ -173,6 +214,7 @@ export function resolveOptions(o: SimulatorOptions): ResolvedOptions {
     sharedPort: o.sharedPort ?? false,
     auth,
     clients,
+    hls,
     inactivityTimeoutSeconds: int("inactivityTimeoutSeconds", o.inactivityTimeoutSeconds, 120, 1, 86_400),
     holdAfterClose: o.holdAfterClose ?? false,
     multipleReferences,

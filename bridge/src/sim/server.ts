@@ -135,9 +135,26 @@ function createMeters(o: ResolvedOptions): MeterSlot[] {
       }),
       faults: new MeterFaults(o),
       stats: emptyStats(),
+      security: {
+        systemTitle: o.hls?.systemTitle ?? defaultSystemTitle(o.serialBase + index),
+        nextServerCounter: 1,
+        clientCounters: new Map(),
+      },
       busyWith: undefined,
     };
   });
+}
+
+/** "SIM" and the serial number as 5 big-endian bytes: unique per simulated meter. */
+function defaultSystemTitle(serial: number): Uint8Array {
+  const title = new Uint8Array(8);
+  title.set(new TextEncoder().encode("SIM"), 0);
+  let n = serial;
+  for (let i = 7; i >= 3; i--) {
+    title[i] = n % 256;
+    n = Math.floor(n / 256);
+  }
+  return title;
 }
 
 /** A meter on its own port answers its logical address, with or without its physical address. */

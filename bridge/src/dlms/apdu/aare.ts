@@ -14,6 +14,7 @@ import {
   writeApplicationContext,
   writeApTitle,
   writeAuthenticationValue,
+  writeCipheredUserInformation,
   writeIntegerElement,
   writeMechanism,
   writeUserInformation,
@@ -57,9 +58,12 @@ export function writeAare(w: ByteWriter, a: Aare): void {
       }
       const ui = a.userInformation;
       if (ui) {
-        writeUserInformation(c, (v) =>
-          ui.tag === "initiate-response" ? writeInitiateResponse(v, ui) : writeConfirmedServiceError(v, ui),
-        );
+        if (ui.tag === "ciphered-user-information") writeCipheredUserInformation(c, ui);
+        else {
+          writeUserInformation(c, (v) =>
+            ui.tag === "initiate-response" ? writeInitiateResponse(v, ui) : writeConfirmedServiceError(v, ui),
+          );
+        }
       }
     }),
   );
@@ -120,7 +124,11 @@ export function readAare(r: ByteReader): Aare {
         optional.respondingAuthenticationValue = readAuthenticationValue(t);
         break;
       case AareField.userInformation:
-        optional.userInformation = readUserInformation(t, ["initiate-response", "confirmed-service-error"]);
+        optional.userInformation = readUserInformation(t, [
+          "initiate-response",
+          "confirmed-service-error",
+          "ciphered-user-information",
+        ]);
         break;
     }
   });

@@ -12,13 +12,14 @@ import {
   writeApplicationContext,
   writeApTitle,
   writeAuthenticationValue,
+  writeCipheredUserInformation,
   writeMechanism,
   writeUserInformation,
 } from "./acse-elements.js";
 import { constructed, writeTlv } from "./ber.js";
 import { writeInitiateRequest } from "./initiate.js";
 import { mechanismFromOid } from "./oids.js";
-import { type Aarq, ApduTag, type ApplicationContext, type InitiateRequest } from "./types.js";
+import { type Aarq, ApduTag, type ApplicationContext } from "./types.js";
 
 /** Context-specific tags of the AARQ fields we read or write. */
 export const AarqField = {
@@ -40,14 +41,16 @@ export function writeAarq(w: ByteWriter, a: Aarq): void {
       if (a.mechanism) writeMechanism(c, AarqField.senderAcseRequirements, AarqField.mechanismName, a.mechanism);
       if (a.authenticationValue)
         writeAuthenticationValue(c, AarqField.callingAuthenticationValue, a.authenticationValue);
-      writeUserInformation(c, (v) => writeInitiateRequest(v, a.userInformation));
+      const ui = a.userInformation;
+      if (ui.tag === "ciphered-user-information") writeCipheredUserInformation(c, ui);
+      else writeUserInformation(c, (v) => writeInitiateRequest(v, ui));
     }),
   );
 }
 
 export function readAarq(r: ByteReader): Aarq {
   let applicationContext: ApplicationContext | undefined;
-  let userInformation: InitiateRequest | undefined;
+  let userInformation: Aarq["userInformation"] | undefined;
   const optional: Pick<Aarq, "callingApTitle" | "mechanism" | "authenticationValue"> = {};
   forEachElement(r, (t) => {
     switch (t.tag) {
@@ -64,7 +67,7 @@ export function readAarq(r: ByteReader): Aarq {
         optional.authenticationValue = readAuthenticationValue(t);
         break;
       case AarqField.userInformation:
-        userInformation = readUserInformation(t, ["initiate-request"]);
+        userInformation = readUserInformation(t, ["initiate-request", "ciphered-user-information"]);
         break;
     }
   });

@@ -22,6 +22,7 @@ import {
   ApduTag,
   type ApplicationContext,
   type AuthenticationMechanism,
+  type CipheredUserInformation,
   type ConfirmedServiceError,
   type InitiateRequest,
   type InitiateResponse,
@@ -87,6 +88,11 @@ export function readAuthenticationValue(t: Tlv): Uint8Array {
   return inner.value.readRest().slice();
 }
 
+/** Writes a ciphered user-information as is. */
+export function writeCipheredUserInformation(w: ByteWriter, ui: CipheredUserInformation): void {
+  writeUserInformation(w, (v) => v.writeBytes(ui.bytes));
+}
+
 export function writeUserInformation(w: ByteWriter, writeXdlms: (v: ByteWriter) => void): void {
   const xdlms = constructed(writeXdlms);
   writeTlv(
@@ -96,7 +102,9 @@ export function writeUserInformation(w: ByteWriter, writeXdlms: (v: ByteWriter) 
   );
 }
 
-export type UserInformation = InitiateRequest | InitiateResponse | ConfirmedServiceError;
+export type UserInformation = InitiateRequest | InitiateResponse | ConfirmedServiceError | CipheredUserInformation;
+/** glo-initiateRequest, glo-initiateResponse, glo-confirmedServiceError: kept as bytes for dlms/security. */
+const CIPHERED_USER_INFORMATION_TAGS: ReadonlySet<number> = new Set([0x21, 0x28, 0x2e]);
 const USER_INFORMATION_READERS: ReadonlyMap<number, (r: ByteReader) => UserInformation> = new Map<
   number,
   (r: ByteReader) => UserInformation
@@ -113,6 +121,13 @@ export function readUserInformation<T extends UserInformation["tag"]>(
 ): Extract<UserInformation, { tag: T }> {
   const body = expectTlv(t.value, BerTag.octetString, "user-information");
   const at = body.offset;
+  if (CIPHERED_USER_INFORMATION_TAGS.has(body.peekUInt8("user-information xDLMS tag"))) {
+    const pdu: CipheredUserInformation = { tag: "ciphered-user-information", bytes: body.readRest().slice() };
+    if (!(expected as readonly string[]).includes(pdu.tag)) {
+      throw new DecodeError("malformed", "user-information: a ciphered xDLMS APDU is not allowed here", at);
+    }
+    return pdu as Extract<UserInformation, { tag: T }>;
+  }
   const tag = body.readUInt8("user-information xDLMS tag");
   const read = USER_INFORMATION_READERS.get(tag);
   if (!read) throw noCodecError(tag, at, "user-information");

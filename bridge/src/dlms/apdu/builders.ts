@@ -42,8 +42,8 @@ export function buildAarq(opts: {
   conformance: number;
   maxReceivePduSize: number;
   callingApTitle?: Uint8Array;
-}): Aarq {
-  const aarq: Aarq = {
+}): Aarq & { userInformation: InitiateRequest } {
+  const aarq: Aarq & { userInformation: InitiateRequest } = {
     tag: "aarq",
     applicationContext: "ln",
     userInformation: buildInitiateRequest(opts),

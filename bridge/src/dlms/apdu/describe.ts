@@ -6,6 +6,8 @@ import { dataAccessResultName } from "./data-access-result.js";
 import type {
   Aare,
   Aarq,
+  ActionRequest,
+  ActionResponse,
   Apdu,
   AttributeRequest,
   ConfirmedServiceError,
@@ -81,11 +83,38 @@ function describeServiceError(e: ConfirmedServiceError): string {
   return `ConfirmedServiceError ${e.serviceName}: ${e.errorClassName}/${e.errorName}`;
 }
 
+const CIPHERED_NAMES: Record<number, string> = {
+  33: "glo-initiateRequest",
+  40: "glo-initiateResponse",
+  46: "glo-confirmedServiceError",
+};
+
+/** A ciphered user-information: its name, security control and invocation counter (the header is in clear). */
+function describeCiphered(bytes: Uint8Array): string {
+  const name = CIPHERED_NAMES[bytes[0] ?? 0] ?? "ciphered";
+  const lengthBytes = (bytes[1] ?? 0) < 0x80 ? 1 : 1 + ((bytes[1] ?? 0) & 0x7f);
+  const sc = bytes[1 + lengthBytes];
+  const at = 2 + lengthBytes;
+  if (sc === undefined || bytes.length < at + 4) return `${name} ${bytes.length}B`;
+  const ic = new DataView(bytes.buffer, bytes.byteOffset + at, 4).getUint32(0);
+  return `${name} SC=0x${sc.toString(16).padStart(2, "0")} IC=${ic} ${bytes.length}B`;
+}
+
+function describeAction(a: ActionRequest | ActionResponse): string {
+  if (a.tag === "action-request") {
+    const m = a.method;
+    return `ACTION.req normal ${invokeTag(a.invoke)} ${m.classId}/${Array.from(m.instanceId).join(".")}/m${m.methodId}${a.parameters ? ` ${a.parameters.type}` : ""}`;
+  }
+  const ret = a.returnParameters ? ` ${describeResult(a.returnParameters)}` : "";
+  return `ACTION.res normal ${invokeTag(a.invoke)} result=${a.result === 0 ? "success" : dataAccessResultName(a.result)}${ret}`;
+}
+
 function describeAarq(a: Aarq): string {
   const parts = [`AARQ ${a.applicationContext}`, `mechanism=${a.mechanism ?? "none"}`];
   if (a.authenticationValue) parts.push("auth-value=<hidden>");
   if (a.callingApTitle) parts.push(`calling-ap-title=${shortHex(a.callingApTitle)}`);
-  parts.push(describeInitiateRequest(a.userInformation));
+  const ui = a.userInformation;
+  parts.push(ui.tag === "ciphered-user-information" ? describeCiphered(ui.bytes) : describeInitiateRequest(ui));
   return parts.join(" ");
 }
 
@@ -95,7 +124,9 @@ function describeAare(a: Aare): string {
   if (a.mechanism) parts.push(`mechanism=${a.mechanism}`);
   if (a.respondingAuthenticationValue) parts.push("auth-value=<hidden>");
   const ui = a.userInformation;
-  if (ui) parts.push(ui.tag === "initiate-response" ? describeInitiateResponse(ui) : describeServiceError(ui));
+  if (a.respondingApTitle) parts.push(`responding-ap-title=${shortHex(a.respondingApTitle)}`);
+  if (ui?.tag === "ciphered-user-information") parts.push(describeCiphered(ui.bytes));
+  else if (ui) parts.push(ui.tag === "initiate-response" ? describeInitiateResponse(ui) : describeServiceError(ui));
   return parts.join(" ");
 }
 
@@ -152,6 +183,9 @@ export function describeApdu(a: Apdu): string {
       return describeGetRequest(a);
     case "get-response":
       return describeGetResponse(a);
+    case "action-request":
+    case "action-response":
+      return describeAction(a);
     case "exception-response":
       return `EXCEPTION ${a.stateErrorName}/${a.serviceErrorName}${a.invocationCounter === undefined ? "" : ` expected-counter=${a.invocationCounter}`}`;
   }

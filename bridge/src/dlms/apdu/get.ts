@@ -85,7 +85,7 @@ export function readGetRequest(r: ByteReader): GetRequest {
 
 // ---- Get-Response ----
 
-function writeGetDataResult(w: ByteWriter, result: GetDataResult): void {
+export function writeGetDataResult(w: ByteWriter, result: GetDataResult): void {
   if (result.ok) {
     w.writeUInt8(RESULT_DATA);
     writeData(w, result.data);
@@ -95,7 +95,7 @@ function writeGetDataResult(w: ByteWriter, result: GetDataResult): void {
   }
 }
 
-function readGetDataResult(r: ByteReader): GetDataResult {
+export function readGetDataResult(r: ByteReader): GetDataResult {
   return readResultChoice(r, "get-data-result choice")
     ? { ok: true, data: readData(r) }
     : { ok: false, error: r.readUInt8("data-access-result") };

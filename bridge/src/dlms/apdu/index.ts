@@ -6,6 +6,7 @@ import { ByteWriter } from "../codec/writer.js";
 import { DecodeError, LocalProtocolError } from "../errors.js";
 import { readAare, writeAare } from "./aare.js";
 import { readAarq, writeAarq } from "./aarq.js";
+import { readActionRequest, readActionResponse, writeActionRequest, writeActionResponse } from "./action.js";
 import { hex2, readTlv } from "./ber.js";
 import { describeApdu } from "./describe.js";
 import { readExceptionResponse, writeExceptionResponse } from "./exception.js";
@@ -48,6 +49,8 @@ const READERS: ReadonlyMap<number, Reader> = new Map<number, Reader>([
   [ApduTag.confirmedServiceError, xdlms(readConfirmedServiceError)],
   [ApduTag.getRequest, xdlms(readGetRequest)],
   [ApduTag.getResponse, xdlms(readGetResponse)],
+  [ApduTag.actionRequest, xdlms(readActionRequest)],
+  [ApduTag.actionResponse, xdlms(readActionResponse)],
   [ApduTag.exceptionResponse, xdlms(readExceptionResponse)],
 ]);
 
@@ -63,6 +66,8 @@ const WRITERS: Writers = {
   "confirmed-service-error": writeConfirmedServiceError,
   "get-request": writeGetRequest,
   "get-response": writeGetResponse,
+  "action-request": writeActionRequest,
+  "action-response": writeActionResponse,
   "exception-response": writeExceptionResponse,
 };
 

@@ -87,13 +87,22 @@ export interface ConfirmedServiceError {
   errorName: string; // e.g. "dlms-version-too-low"
 }
 
+/**
+ * A ciphered xDLMS APDU carried in ACSE user-information (glo-initiateRequest 0x21, glo-initiateResponse 0x28,
+ * glo-confirmedServiceError 0x2E): the raw bytes, tag included; dlms/security opens them.
+ */
+export interface CipheredUserInformation {
+  tag: "ciphered-user-information";
+  bytes: Uint8Array;
+}
+
 export interface Aarq {
   tag: "aarq";
   applicationContext: ApplicationContext;
   callingApTitle?: Uint8Array; // needed for HLS/ciphering later
   mechanism?: AuthenticationMechanism; // absent = none
   authenticationValue?: Uint8Array; // LLS password / HLS challenge. SECRET: never log.
-  userInformation: InitiateRequest; // plaintext today; ciphered later
+  userInformation: InitiateRequest | CipheredUserInformation;
 }
 
 export type AssociationResult = "accepted" | "rejected-permanent" | "rejected-transient";
@@ -107,7 +116,7 @@ export interface Aare {
   respondingApTitle?: Uint8Array;
   mechanism?: AuthenticationMechanism;
   respondingAuthenticationValue?: Uint8Array;
-  userInformation?: InitiateResponse | ConfirmedServiceError;
+  userInformation?: InitiateResponse | ConfirmedServiceError | CipheredUserInformation;
 }
 
 export interface Rlrq {
@@ -143,6 +152,31 @@ export type GetResponse =
     }
   | { tag: "get-response"; kind: "with-list"; invoke: InvokeIdAndPriority; results: GetDataResult[] };
 
+/** Cosem-Method-Descriptor: class, logical name, method id. */
+export interface MethodDescriptor {
+  classId: number;
+  instanceId: LogicalName;
+  methodId: number; // signed int8 on the wire
+}
+
+/** Action-Request-Normal (the only ACTION the client needs: HLS pass 3 on the Association LN object). */
+export interface ActionRequest {
+  tag: "action-request";
+  kind: "normal";
+  invoke: InvokeIdAndPriority;
+  method: MethodDescriptor;
+  parameters?: DlmsData;
+}
+
+/** Action-Response-Normal: Action-Result (data-access-result codes) and optional return parameters. */
+export interface ActionResponse {
+  tag: "action-response";
+  kind: "normal";
+  invoke: InvokeIdAndPriority;
+  result: number; // 0 success
+  returnParameters?: GetDataResult;
+}
+
 export interface ExceptionResponse {
   tag: "exception-response";
   stateError: number; // 1 service-not-allowed, 2 service-unknown
@@ -163,4 +197,6 @@ export type Apdu =
   | ConfirmedServiceError
   | GetRequest
   | GetResponse
+  | ActionRequest
+  | ActionResponse
   | ExceptionResponse;

@@ -65,6 +65,8 @@ export function negotiate(aarq: Aarq, clientSap: number, policy: NegotiationPoli
   if (authProblem) return reject(aarq, authProblem);
 
   const init = aarq.userInformation;
+  // A ciphered InitiateRequest is opened by the secure association before it gets here.
+  if (init.tag !== "initiate-request") return reject(aarq, "application-context-name-not-supported");
   if (init.proposedDlmsVersion < DLMS_VERSION) return rejectInitiate(aarq, "dlms-version-too-low");
   const conformance = init.proposedConformance & policy.supportedConformance;
   if (conformance === 0) return rejectInitiate(aarq, "incompatible-conformance");

@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { buildAare, buildAarq } from "../../../src/dlms/apdu/builders.js";
 import { decodeApdu, describeApdu, encodeApdu } from "../../../src/dlms/apdu/index.js";
-import type { Aare, Apdu, Rlre, Rlrq } from "../../../src/dlms/apdu/types.js";
+import type { Aare, Aarq, Apdu, Rlre, Rlrq } from "../../../src/dlms/apdu/types.js";
 import { fromHex, toHex } from "../../../src/dlms/codec/hex.js";
 import { DecodeError, type DlmsErrorCode } from "../../../src/dlms/errors.js";
 
@@ -78,8 +78,12 @@ describe("AARQ decoding", () => {
     );
   });
 
-  it("reports a ciphered InitiateRequest as unsupported, naming it", () => {
-    expectDecodeError(tlv(0x60, LN_CONTEXT, userInformation("21 03 30 00 00")), "unsupported", /glo-initiateRequest/);
+  it("keeps a ciphered InitiateRequest (glo-initiateRequest) as bytes for the security layer", () => {
+    const aarq = decodeApdu(fromHex(tlv(0x60, LN_CONTEXT, userInformation("21 03 30 00 00"))));
+    expect(aarq).toMatchObject({ tag: "aarq", userInformation: { tag: "ciphered-user-information" } });
+    expect(toHex((aarq as Aarq & { userInformation: { bytes: Uint8Array } }).userInformation.bytes)).toBe(
+      "21 03 30 00 00",
+    );
   });
 
   it("refuses an InitiateResponse where an InitiateRequest belongs", () => {

@@ -8,6 +8,7 @@ import type {
   GetDataResult,
   GetRequest,
   GetResponse,
+  InitiateRequest,
   InitiateResponse,
 } from "../../../src/dlms/apdu/types.js";
 import { decodeData } from "../../../src/dlms/axdr/index.js";
@@ -80,7 +81,7 @@ function server(overrides: Partial<ServerAssociationOptions> = {}): ServerAssoci
   });
 }
 
-function aarq(overrides: Partial<Aarq> = {}, init: Partial<Aarq["userInformation"]> = {}): Aarq {
+function aarq(overrides: Partial<Aarq> = {}, init: Partial<InitiateRequest> = {}): Aarq {
   return {
     tag: "aarq",
     applicationContext: "ln",
