@@ -377,8 +377,10 @@ export class DlmsClient implements DlmsClientApi {
     this.requireAssociated("get");
     const left = progress.deadlineAt - Date.now();
     if (left <= 0) throw this.deadlineError(progress, 0);
-    if (this.cipher) this.sendProtected(encodeApdu(request), describeApdu(request), "get");
-    else this.sendApdu(encodeApdu(request), describeApdu(request));
+    // The description is for traces only: not built per request when nobody traces.
+    const summary = this.options.onFrame ? describeApdu(request) : "";
+    if (this.cipher) this.sendProtected(encodeApdu(request), summary, "get");
+    else this.sendApdu(encodeApdu(request), summary);
     const invokeId = request.invoke.invokeId;
     // The deadline, when nearer than the step timeout, ends the wait with its own error.
     const deadlineFirst = left < this.options.timeoutMs;
@@ -431,7 +433,8 @@ export class DlmsClient implements DlmsClientApi {
   /** Runs operations one after another: one request at a time per association. */
   private serialize<T>(operation: () => Promise<T>): Promise<T> {
     const run = this.queue.then(operation, operation);
-    this.queue = run.catch(() => undefined);
+    // Settled with nothing: the queue must not keep the last result (a whole reading) alive between polls.
+    this.queue = run.then(ignore, ignore);
     return run;
   }
 
@@ -472,6 +475,7 @@ export class DlmsClient implements DlmsClientApi {
     if (!link || this.state === "closed") return;
     const frames = link.takeOutgoing();
     for (const frame of frames) {
+      this.options.onFrameSize?.("tx", frame.length);
       this.options.onFrame?.("tx", maskSecret(frame, this.secret), this.describeTx(link, frame));
       try {
         this.transport.write(frame);
@@ -542,6 +546,7 @@ export class DlmsClient implements DlmsClientApi {
     switch (event.type) {
       case "frame":
         this.waiter.noteFrame();
+        this.options.onFrameSize?.("rx", event.bytes.length);
         this.traceHeldRx();
         if (this.options.onFrame) this.heldRx = { bytes: event.bytes, summary: event.summary };
         return;
@@ -690,6 +695,8 @@ function acceptAare(e: ClientEvent): Aare | undefined {
   }
   return undefined;
 }
+
+function ignore(): void {}
 
 function closedBefore(step: ClientStep, what: string): ConnectionClosedError {
   return new ConnectionClosedError(step, `connection closed before ${what}`);

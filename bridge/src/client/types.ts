@@ -64,6 +64,8 @@ export interface DlmsClientOptions {
   maxReceivePduSize?: number; // default 1024 … 0xFFFF
   /** Sees every frame / wrapper PDU in both directions (for --trace and frame/byte metrics). Never passed secrets in clear. */
   onFrame?: (direction: "tx" | "rx", bytes: Uint8Array, summary: string) => void;
+  /** Every frame's size, for frame/byte counters: unlike onFrame, builds no trace text (cheap per frame). */
+  onFrameSize?: (direction: "tx" | "rx", bytes: number) => void;
   /**
    * HDLC: send DISC before SNRM to free a meter left associated by a dead client (many meters accept one
    * association at a time until their inactivity timeout). Off by default: some meters dislike a DISC out of the blue.

@@ -13,7 +13,25 @@ export interface PollerMetricsRecorder {
   onDiscarded(meter: string, reason: string): void;
 }
 
+/** Frames and bytes per direction counted since the last scrape (plain numbers: a frame costs two additions). */
+interface FrameCounts {
+  txFrames: number;
+  rxFrames: number;
+  txBytes: number;
+  rxBytes: number;
+}
+
 export function pollerMetrics(metrics: BridgeMetrics): PollerMetricsRecorder {
+  const frames = new Map<string, FrameCounts>();
+  metrics.beforeFrameScrape(() => {
+    for (const [meter, c] of frames) {
+      if (c.txFrames > 0) metrics.framesTotal.inc({ meter, direction: "tx" }, c.txFrames);
+      if (c.rxFrames > 0) metrics.framesTotal.inc({ meter, direction: "rx" }, c.rxFrames);
+      if (c.txBytes > 0) metrics.frameBytesTotal.inc({ meter, direction: "tx" }, c.txBytes);
+      if (c.rxBytes > 0) metrics.frameBytesTotal.inc({ meter, direction: "rx" }, c.rxBytes);
+      c.txFrames = c.rxFrames = c.txBytes = c.rxBytes = 0;
+    }
+  });
   return {
     onReading(reading) {
       for (const [key, value] of Object.entries(reading.values)) {
@@ -41,8 +59,18 @@ export function pollerMetrics(metrics: BridgeMetrics): PollerMetricsRecorder {
       }
     },
     onFrame(meter, direction, bytes) {
-      metrics.framesTotal.inc({ meter, direction });
-      metrics.frameBytesTotal.inc({ meter, direction }, bytes);
+      let c = frames.get(meter);
+      if (!c) {
+        c = { txFrames: 0, rxFrames: 0, txBytes: 0, rxBytes: 0 };
+        frames.set(meter, c);
+      }
+      if (direction === "tx") {
+        c.txFrames++;
+        c.txBytes += bytes;
+      } else {
+        c.rxFrames++;
+        c.rxBytes += bytes;
+      }
     },
     onDiscarded(meter, reason) {
       metrics.framesDiscardedTotal.inc({ meter, reason });

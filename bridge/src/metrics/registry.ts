@@ -42,6 +42,11 @@ export interface BridgeMetrics {
   meterClockDriftSeconds: Gauge<"meter">;
   /** Makes dlms_bridge_outbox_pending / _oldest_age_seconds read the outbox at each scrape. */
   observeOutbox(source: OutboxGaugeSource): void;
+  /**
+   * Runs `flush` when the frame counters are scraped, so per-frame counts can be summed in plain numbers and
+   * handed to prom-client once per scrape instead of once per frame (a label lookup each).
+   */
+  beforeFrameScrape(flush: () => void): void;
 }
 
 export interface CreateMetricsOptions {
@@ -59,6 +64,10 @@ export function createMetrics(options: CreateMetricsOptions = {}): BridgeMetrics
   if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: METRIC_PREFIX });
 
   let outboxSource: OutboxGaugeSource | undefined;
+  const frameFlushes: (() => void)[] = [];
+  const flushFrames = () => {
+    for (const flush of frameFlushes) flush();
+  };
   const name = (suffix: string) => `${METRIC_PREFIX}${suffix}`;
 
   const buildInfo = new Gauge({
@@ -136,12 +145,14 @@ export function createMetrics(options: CreateMetricsOptions = {}): BridgeMetrics
       help: "HDLC frames or wrapper PDUs exchanged with the meter, by direction (rx, tx).",
       labelNames: ["meter", "direction"] as const,
       registers,
+      collect: flushFrames,
     }),
     frameBytesTotal: new Counter({
       name: name("frame_bytes_total"),
       help: "Bytes of the frames exchanged with the meter, by direction.",
       labelNames: ["meter", "direction"] as const,
       registers,
+      collect: flushFrames,
     }),
     framesDiscardedTotal: new Counter({
       name: name("frames_discarded_total"),
@@ -213,6 +224,9 @@ export function createMetrics(options: CreateMetricsOptions = {}): BridgeMetrics
     }),
     observeOutbox(source) {
       outboxSource = source;
+    },
+    beforeFrameScrape(flush) {
+      frameFlushes.push(flush);
     },
   };
 }

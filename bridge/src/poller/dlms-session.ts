@@ -155,7 +155,7 @@ function clientOptions(
     discFirst,
   };
   const { onFrame, onDiscarded } = hooks;
-  if (onFrame) options.onFrame = (direction, bytes) => onFrame(direction, bytes.length);
+  if (onFrame) options.onFrameSize = onFrame;
   if (onDiscarded) options.onDiscarded = (error) => onDiscarded("code" in error ? String(error.code) : error.name);
   return options;
 }

@@ -98,4 +98,12 @@ export class ByteWriter {
   toBytes(): Uint8Array {
     return this.buf.slice(0, this.len);
   }
+
+  /**
+   * The bytes written so far without a copy. Only for a writer about to be dropped (or to read, e.g. a CRC,
+   * before writing more): a later write may change these bytes.
+   */
+  written(): Uint8Array {
+    return this.buf.subarray(0, this.len);
+  }
 }

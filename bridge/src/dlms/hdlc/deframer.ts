@@ -17,9 +17,20 @@ export interface HdlcDeframerOptions {
 
 /** Smallest length field: format (2) + dest (1) + src (1) + control (1) + FCS (2). */
 const MIN_FRAME_LENGTH = 7;
+const EMPTY = new Uint8Array(0);
+/** The closing flag kept between frames (it may open the next one), held without a buffer of our own. */
+const LONE_FLAG = Uint8Array.of(FLAG);
 
+/**
+ * Memory: an idle deframer holds no buffer. A chunk that arrives while nothing is buffered is parsed in place
+ * (frames are views of it, no copy); only an incomplete frame's bytes are copied into a buffer of our own, which
+ * is dropped again once drained. So thousands of idle links cost nothing here, and the common case (whole frames
+ * per TCP read) copies nothing.
+ */
 export class HdlcDeframer {
-  private buf = new Uint8Array(4096);
+  private buf: Uint8Array = EMPTY;
+  /** Whether `buf` is ours to append to (false: a caller's chunk or a shared constant, read only). */
+  private owned = false;
   private start = 0;
   private end = 0;
   private droppedOnOverflow = 0;
@@ -34,6 +45,15 @@ export class HdlcDeframer {
     return this.end - this.start;
   }
 
+  /** Bytes of buffer this deframer allocated and holds (0 when idle): what an idle link costs here. */
+  get capacity(): number {
+    return this.owned ? this.buf.length : 0;
+  }
+
+  /**
+   * The chunk must not be modified afterwards: frames returned by next() may be views of it (an incomplete frame
+   * is copied out before next() returns null, so nothing else of it is kept).
+   */
   push(chunk: Uint8Array): void {
     if (chunk.length === 0) return;
     const excess = this.buffered + chunk.length - this.maxBuffered;
@@ -60,11 +80,11 @@ export class HdlcDeframer {
     }
     for (;;) {
       const avail = this.buffered;
-      if (avail === 0) return null;
+      if (avail === 0) return this.idle();
       const b = this.buf;
       const s = this.start;
       if (b[s] !== FLAG) return this.resync(0, new DecodeError("bad-flag", "bytes outside an HDLC frame (no 7E flag)"));
-      if (avail < 3) return null;
+      if (avail < 3) return this.idle();
       if (b[s + 1] === FLAG) {
         this.start++; // idle fill, or closing flag followed by the next opening flag
         continue;
@@ -81,8 +101,9 @@ export class HdlcDeframer {
         return this.resync(1, new DecodeError("bad-format", `HDLC length field ${length} is below the minimum 7`));
       }
       const total = length + 2;
-      if (avail < total) return this.checkEarly(length);
-      const frameBytes = b.slice(s, s + total);
+      if (avail < total) return this.checkEarly(length) ?? this.idle();
+      // A view when parsing a caller's chunk in place (it is never written to); a copy out of our own buffer.
+      const frameBytes = this.owned ? b.slice(s, s + total) : b.subarray(s, s + total);
       try {
         const frame = decodeFrame(frameBytes);
         this.start += total - 1; // keep the closing flag: it may also open the next frame
@@ -130,16 +151,52 @@ export class HdlcDeframer {
 
   private append(chunk: Uint8Array): void {
     const live = this.buffered;
-    if (this.end + chunk.length > this.buf.length) {
-      const capacity = Math.max(this.buf.length, 2 ** Math.ceil(Math.log2(live + chunk.length)));
-      const target = capacity === this.buf.length ? this.buf : new Uint8Array(capacity);
+    // Nothing pending, or only the previous frame's closing flag while the chunk opens with its own: parse the
+    // chunk in place.
+    if (live === 0 || (live === 1 && this.buf[this.start] === FLAG && chunk[0] === FLAG)) {
+      this.buf = chunk;
+      this.owned = false;
+      this.start = 0;
+      this.end = chunk.length;
+      return;
+    }
+    if (!this.owned || this.end + chunk.length > this.buf.length) {
+      const capacity = Math.max(256, 2 ** Math.ceil(Math.log2(live + chunk.length)));
+      const target = this.owned && capacity <= this.buf.length ? this.buf : new Uint8Array(capacity);
       target.set(this.buf.subarray(this.start, this.end), 0);
       this.buf = target;
+      this.owned = true;
       this.start = 0;
       this.end = live;
     }
     this.buf.set(chunk, this.end);
     this.end += chunk.length;
+  }
+
+  /**
+   * Waiting for more bytes: give back what is no longer needed. Nothing left (or just a closing flag) holds no
+   * buffer; an incomplete frame still in a caller's chunk is copied out, since the chunk is not ours to keep.
+   */
+  private idle(): null {
+    const live = this.buffered;
+    if (live === 0) {
+      this.buf = EMPTY;
+      this.owned = false;
+      this.start = this.end = 0;
+    } else if (live === 1 && this.buf[this.start] === FLAG) {
+      this.buf = LONE_FLAG;
+      this.owned = false;
+      this.start = 0;
+      this.end = 1;
+    } else if (!this.owned) {
+      const copy = new Uint8Array(Math.max(256, 2 ** Math.ceil(Math.log2(live))));
+      copy.set(this.buf.subarray(this.start, this.end), 0);
+      this.buf = copy;
+      this.owned = true;
+      this.start = 0;
+      this.end = live;
+    }
+    return null;
   }
 }
 

@@ -57,11 +57,11 @@ export function encodeFrame(input: FrameInput): Uint8Array {
   }
   writeCrc(w, 1, 1 + length - 2);
   w.writeUInt8(FLAG);
-  return w.toBytes();
+  return w.written(); // the writer was sized to the frame exactly and is dropped: no copy needed
 }
 
 function writeCrc(w: ByteWriter, start: number, end: number): void {
-  const crc = crc16x25(w.toBytes(), start, end);
+  const crc = crc16x25(w.written(), start, end);
   w.writeUInt8(crc & 0xff).writeUInt8(crc >> 8);
 }
 

@@ -139,7 +139,7 @@ export class HdlcLink implements DataLink {
         this.discard(r.error);
         continue;
       }
-      this.events.push({ type: "frame", direction: "rx", bytes: r.bytes, summary: describeFrame(r.frame) });
+      this.events.push(frameEvent(r.bytes, r.frame));
       try {
         this.onFrame(r.frame);
       } catch (e) {
@@ -352,6 +352,8 @@ export class HdlcLink implements DataLink {
 
   /** Same logical/physical values as configured; the 2- and 4-byte forms of the same address are equivalent. */
   private isOurServer(bytes: Uint8Array): boolean {
+    const server = this.opts.role === "client" ? this.peerAddress : this.ownAddress;
+    if (sameBytes(bytes, server)) return true; // the usual case: the very form we use
     const a = decodeAddress(new ByteReader(bytes));
     const { logical, physical } = this.opts.serverAddress;
     return a.upper === logical && a.lower === physical;
@@ -419,5 +421,21 @@ function badAddress(message: string): DecodeError {
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((v, i) => v === b[i]);
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** The "frame" event; its trace summary is only built if someone reads it (most frames are never traced). */
+function frameEvent(bytes: Uint8Array, frame: HdlcFrame): LinkEvent {
+  let summary: string | undefined;
+  return {
+    type: "frame",
+    direction: "rx",
+    bytes,
+    get summary() {
+      summary ??= describeFrame(frame);
+      return summary;
+    },
+  };
 }

@@ -62,7 +62,17 @@ export class WrapperLink implements DataLink {
         continue;
       }
       const pdu = r.frame;
-      this.events.push({ type: "frame", direction: "rx", bytes: r.bytes, summary: describeWrapper(pdu) });
+      // The trace summary is only built if someone reads it.
+      let summary: string | undefined;
+      this.events.push({
+        type: "frame",
+        direction: "rx",
+        bytes: r.bytes,
+        get summary() {
+          summary ??= describeWrapper(pdu);
+          return summary;
+        },
+      });
       const error = this.checkPorts(pdu);
       if (error) {
         this.discard(error);

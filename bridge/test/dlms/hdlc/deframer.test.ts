@@ -144,3 +144,31 @@ describe("HdlcDeframer memory bound", () => {
     expect(first && "error" in first && first.error.code).toBe("too-large");
   });
 });
+
+describe("HdlcDeframer memory", () => {
+  it("holds no buffer between frames and only an incomplete frame's bytes while one is pending", () => {
+    const d = new HdlcDeframer();
+    expect(d.capacity).toBe(0);
+    const two = concatBytes(SNRM, FCS_A1_7E);
+    d.push(two);
+    expect(outcomes(d)).toEqual([`frame:${toHex(SNRM)}`, `frame:${toHex(FCS_A1_7E)}`]);
+    expect(d.capacity).toBe(0); // parsed in place, nothing kept
+    d.push(FCS_A1_7E.subarray(0, 10));
+    expect(outcomes(d)).toEqual([]);
+    expect(d.capacity).toBeGreaterThanOrEqual(10);
+    expect(d.capacity).toBeLessThanOrEqual(256);
+    d.push(FCS_A1_7E.subarray(10));
+    expect(outcomes(d)).toEqual([`frame:${toHex(FCS_A1_7E)}`]);
+    expect(d.capacity).toBe(0); // released once drained
+  });
+
+  it("copies a pending incomplete frame out of the caller's chunk before asking for more", () => {
+    const d = new HdlcDeframer();
+    const chunk = FCS_A1_7E.slice(0, 12);
+    d.push(chunk);
+    expect(outcomes(d)).toEqual([]);
+    chunk.fill(0); // the caller may reuse its chunk once next() returned null
+    d.push(FCS_A1_7E.subarray(12));
+    expect(outcomes(d)).toEqual([`frame:${toHex(FCS_A1_7E)}`]);
+  });
+});
