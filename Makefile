@@ -60,6 +60,12 @@ bench: build
 	node --import tsx bench/poller-scale.ts
 	node --import tsx bench/bridge-e2e.ts
 
+# Fuzzing (method in bridge/test/fuzz/run.ts): >= 1,000,000 mutated inputs over every decoder; not in `make test`,
+# which runs a short pass. Crashing inputs are saved to bridge/test/fuzz/regressions/ and replayed by `make test`.
+.PHONY: fuzz
+fuzz: $(NPM_STAMP)
+	cd bridge && node --import tsx test/fuzz/run.ts --total $${FUZZ_INPUTS:-1000000}
+
 # .env from .env.example, and grafana/grafana.env with a random admin password (taken over from an older .env's
 # GRAFANA_ADMIN_PASSWORD when there is one). Existing files are never touched.
 env:

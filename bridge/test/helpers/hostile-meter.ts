@@ -19,7 +19,7 @@ export const HOSTILE_MODES = [
   "huge-length", // a reply whose array claims 2^32-1 elements
   "endless-segmentation", // one HDLC reply whose segments never end
   "endless-blocks", // a block transfer whose blocks never end
-  "deep-nesting", // a value nested 5000 arrays deep
+  "deep-nesting", // a value nested 1000 arrays deep
   "slow-bytes", // a valid reply, one byte every slowByteMs
   "reset-mid-frame", // half a reply frame, then a TCP reset
 ] as const;
@@ -162,7 +162,7 @@ class HostileConnection {
         this.sendRaw(Uint8Array.of(0xc4, 0x01, invokeByte, 0x00, 0x01, 0x84, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00));
         return;
       case "deep-nesting": {
-        const depth = 5000;
+        const depth = 1000; // 2 kB: under any max_reply, so the nesting bound is what refuses it
         const apdu = new Uint8Array(4 + depth * 2 + 1);
         apdu.set([0xc4, 0x01, invokeByte, 0x00]);
         for (let i = 0; i < depth; i++) apdu.set([0x01, 0x01], 4 + i * 2);
