@@ -186,6 +186,20 @@ for i, (key, title, unit) in enumerate([
           [(f"dlms_bridge_meter_value{{{M}, key=\"{key}\"}}", "{{meter}}")],
           fieldConfig=ts_defaults(unit))
 
+# ---- load profiles (backfill) ----------------------------------------------------------------------------------------
+row("Load profiles (backfill)", 62)
+panel("timeseries", "Profile rows backfilled per minute", {"h": 8, "w": 8, "x": 0, "y": 63},
+      [(f"sum by (meter, profile) (rate(dlms_bridge_profile_rows_total{{{M}}}[5m])) * 60", "{{meter}} {{profile}}")],
+      fieldConfig=ts_defaults("short", min0=True))
+panel("timeseries", "Backfill lag (meter clock - last row delivered)", {"h": 8, "w": 8, "x": 8, "y": 63},
+      [(f"dlms_bridge_profile_backfill_lag_seconds{{{M}}}", "{{meter}} {{profile}}")],
+      fieldConfig=ts_defaults("s", min0=True))
+panel("timeseries", "Backfill run duration p95 / meter clock drift", {"h": 8, "w": 8, "x": 16, "y": 63}, [
+    (f"histogram_quantile(0.95, sum by (le, meter) (rate(dlms_bridge_profile_backfill_duration_seconds_bucket{{{M}}}[15m])))",
+     "{{meter}} run p95"),
+    (f"dlms_bridge_meter_clock_drift_seconds{{{M}}}", "{{meter}} clock drift"),
+], fieldConfig=ts_defaults("s"))
+
 dashboard = {
     "uid": "dlms-bridge",
     "title": "DLMS bridge",

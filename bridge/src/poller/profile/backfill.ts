@@ -45,7 +45,9 @@ export interface MeterClockInfo {
 
 const FIRST_WINDOW_ROWS = 96;
 const MIN_WINDOW_ROWS = 8;
-const MAX_WINDOW_ROWS = 5000;
+const MAX_WINDOW_ROWS = 2000;
+/** Share of the time before the next poll a window is sized for: the rest absorbs a slower link or a busy host. */
+const BUDGET_SHARE = 0.25;
 /** Read a little after each capture instant: meters write the row at (not before) the period boundary. */
 const CAPTURE_GRACE_MS = 2000;
 const UNKNOWN_PERIOD_MS = 900_000;
@@ -244,10 +246,10 @@ class AssociationBackfill implements BackgroundWork {
     state.runRows = 0;
   }
 
-  /** Rows per window: half the time left before the next poll at the measured pace. */
+  /** Rows per window: a quarter of the time left before the next poll, at the measured pace. */
   private windowRows(state: ProfileState, budgetMs: number): number {
     if (state.msPerRow === undefined) return FIRST_WINDOW_ROWS;
-    const rows = Math.floor((budgetMs / 2 - this.overheadMs) / state.msPerRow);
+    const rows = Math.floor((budgetMs * BUDGET_SHARE - this.overheadMs) / state.msPerRow);
     return Math.min(MAX_WINDOW_ROWS, Math.max(MIN_WINDOW_ROWS, rows));
   }
 
