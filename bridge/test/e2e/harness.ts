@@ -326,6 +326,16 @@ export function missingSlots(readings: Telemetry[], intervalMs: number): number 
   return slots.length === 0 ? 0 : slots.at(-1)! - (slots.length - 1);
 }
 
+/**
+ * One reading per grid slot from the first to the last, however late each started on a loaded machine: n readings
+ * span at most n - 1 intervals (a skipped slot makes the span reach n intervals).
+ */
+export function servedEverySlot(readings: Telemetry[], intervalMs: number): boolean {
+  if (readings.length < 2) return true;
+  const span = readings.at(-1)!.ts - readings[0]!.ts;
+  return Math.floor(span / intervalMs) <= readings.length - 1;
+}
+
 /** True when the (deduplicated, arrival-ordered) timestamps strictly increase: no reordering. */
 export function inOrder(readings: Telemetry[]): boolean {
   return readings.every((r, i) => i === 0 || r.ts > readings[i - 1]!.ts);

@@ -82,8 +82,8 @@ describe("dlms-bridge run: load profiles and meter clocks", () => {
     const startedAt = Date.now();
     const bridge = await startBridge(env);
     const port = await bridge.httpPort();
-    await waitUntil(() => profileRows(recorder, "ahead").length >= 20, "20 rows of 'ahead'", 30_000);
-    await waitUntil(() => profileRows(recorder, "dst").length >= 119, "the 2 hours of 'dst'", 30_000);
+    await waitUntil(() => profileRows(recorder, "ahead").length >= 20, "20 rows of 'ahead'", 60_000);
+    await waitUntil(() => profileRows(recorder, "dst").length >= 119, "the 2 hours of 'dst'", 60_000);
 
     // Clock 5 minutes ahead: the newest row is the meter's latest capture, up to 5 minutes "in the future".
     const aheadRows = profileRows(recorder, "ahead");
