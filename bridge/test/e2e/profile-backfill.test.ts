@@ -122,7 +122,7 @@ describe("dlms-bridge run: load-profile backfill", () => {
       gap.length,
     );
     expect(metricValue(samples, "dlms_bridge_profile_backfill_lag_seconds", { meter: "east" })).toBeLessThan(5);
-  });
+  }, 120_000);
 
   it("meter unreachable for several capture periods (simulator silenced): the gap arrives, each row once", async () => {
     const { simStart, recorder, env } = await setUp();
@@ -145,5 +145,5 @@ describe("dlms-bridge run: load-profile backfill", () => {
     expect(gap.length).toBeGreaterThanOrEqual(3);
     for (const [ts, copies] of byTs) expect(copies, `row ${ts}`).toHaveLength(1); // no kill here: no repeat at all
     expectMeterValues(rows);
-  });
+  }, 120_000);
 });

@@ -41,7 +41,7 @@ describe("dlms-bridge run: load profiles and meter clocks", () => {
     await cleanupProcesses();
     for (const s of sims.splice(0)) await s.close();
     await broker?.stop();
-  });
+  }, 120_000);
 
   it("rows keep the meter's timestamps: clock 5 minutes ahead (drift reported) and across a DST change", async () => {
     broker = await startMosquitto();
@@ -109,5 +109,5 @@ describe("dlms-bridge run: load profiles and meter clocks", () => {
       const [energy] = model.profile.values(r.ts) as { value: number }[];
       expect(r.values.active_energy, `row ${new Date(r.ts).toISOString()}`).toBe(energy!.value);
     }
-  });
+  }, 120_000);
 });

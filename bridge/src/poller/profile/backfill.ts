@@ -47,7 +47,7 @@ const FIRST_WINDOW_ROWS = 96;
 const MIN_WINDOW_ROWS = 8;
 const MAX_WINDOW_ROWS = 2000;
 /** Share of the time before the next poll a window is sized for: the rest absorbs a slower link or a busy host. */
-const BUDGET_SHARE = 0.25;
+const BUDGET_SHARE = 0.2;
 /** Read a little after each capture instant: meters write the row at (not before) the period boundary. */
 const CAPTURE_GRACE_MS = 2000;
 const UNKNOWN_PERIOD_MS = 900_000;
@@ -223,7 +223,8 @@ class AssociationBackfill implements BackgroundWork {
         0.05,
         (elapsed - this.overheadMs) / Math.max(count, Math.ceil((to - from) / periodMs), 1),
       );
-      state.msPerRow = state.msPerRow === undefined ? perRow : 0.5 * state.msPerRow + 0.5 * perRow;
+      // A slower window counts at once, a faster one only slowly: a busy host must not make a window overrun a poll.
+      state.msPerRow = state.msPerRow === undefined ? perRow : Math.max(perRow, 0.7 * state.msPerRow + 0.3 * perRow);
       if (to < meterNow) {
         p.scanFrom = to + 1;
         p.dueAt = this.owner.clockNow; // more to read: the next step as soon as the schedule allows
@@ -246,7 +247,7 @@ class AssociationBackfill implements BackgroundWork {
     state.runRows = 0;
   }
 
-  /** Rows per window: a quarter of the time left before the next poll, at the measured pace. */
+  /** Rows per window: a fifth of the time left before the next poll, at the measured pace. */
   private windowRows(state: ProfileState, budgetMs: number): number {
     if (state.msPerRow === undefined) return FIRST_WINDOW_ROWS;
     const rows = Math.floor((budgetMs * BUDGET_SHARE - this.overheadMs) / state.msPerRow);
