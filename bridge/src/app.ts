@@ -19,6 +19,7 @@ import { MqttPublisher, publisherOptions, withoutCredentials } from "./publish/m
 import { presencePayload, presenceTopic, statusPayload, statusTopic } from "./publish/payloads.js";
 import { openDatabase } from "./store/db.js";
 import { recordEvent, schedulePruning } from "./store/events.js";
+import { hlsSupport } from "./store/invocation-counters.js";
 import { saveMeterConfigs, saveMeterStates } from "./store/meters.js";
 import { ProfileCursors } from "./store/profile-cursors.js";
 
@@ -126,7 +127,12 @@ export async function startBridge(config: BridgeConfig, log: Logger, options: St
 
   const engine = new PollerEngine({
     meters: config.meters,
-    sessionFactory: options.sessionFactory ?? createDlmsSessionFactory({ backfill: (m) => backfills.get(m.id) }),
+    sessionFactory:
+      options.sessionFactory ??
+      createDlmsSessionFactory({
+        backfill: (m) => backfills.get(m.id),
+        hls: hlsSupport(db, (meter, check) => metrics.securityFailuresTotal.inc({ meter, check })),
+      }),
     hooks,
     maxConcurrentConnects: config.maxConcurrentConnects,
     breaker: config.breaker,

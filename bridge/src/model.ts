@@ -17,6 +17,17 @@ export interface ProfileSpec {
   backfillMs: number;
 }
 
+export interface HlsConfig {
+  /** Protection of every xDLMS APDU. */
+  security: "auth" | "enc" | "auth-enc";
+  /** Our (client) system title, 16 hex digits. */
+  systemTitle: string;
+  /** When set, the meter's system title must be this one (16 hex digits). */
+  serverSystemTitle?: string;
+  /** "store": our invocation counter comes from SQLite only; "auto": also from the meter's counter object. */
+  ic: "store" | "auto";
+}
+
 export interface MeterConfig {
   id: string; // lower-case; letters, digits, _ and -
   transport: "hdlc" | "wrapper";
@@ -26,8 +37,12 @@ export interface MeterConfig {
   serverLogical: number;
   serverPhysical?: number;
   addressSize?: 1 | 2 | 4;
-  auth: "none" | "low";
+  auth: "none" | "low" | "hls-gmac";
   password?: string; // SECRET
+  /** auth=hls-gmac: ciphering settings (no secrets in here). */
+  hls?: HlsConfig;
+  /** auth=hls-gmac: SECRET global unicast keys (from METER_<ID>_AUTH_KEY / METER_<ID>_BLOCK_KEY only). */
+  keys?: { ek: Uint8Array; ak: Uint8Array };
   intervalMs: number;
   timeoutMs: number;
   /** Deadline of one GET with all its blocks (default: 6 x timeoutMs, see client/client.ts). */

@@ -26,6 +26,7 @@ import {
   readEnvFile,
   UsageError,
 } from "./args.js";
+import { buildHlsAuth, READ_HLS_OPTIONS, READ_HLS_USAGE, readFrameCounter } from "./read-hls.js";
 import { type ProfileRequest, parseProfileRequest, printProfile } from "./read-profile.js";
 
 export const READ_USAGE = `usage: dlms-bridge read --host H [--port P] --obis OBIS [--obis OBIS ...] [options]
@@ -39,9 +40,10 @@ Reads COSEM objects from one meter and prints each value with its scaler and uni
   --server N            server logical address / wPort (default 1)
   --physical N          HDLC server physical address (omit for none)
   --address-size 1|2|4  HDLC server address size in bytes (default: smallest that fits)
-  --auth none|low       authentication (default none); low needs --password
+  --auth none|low|hls-gmac  authentication (default none); low needs --password
   --password X          LLS password, never printed (it shows in the process list: prefer DLMS_PASSWORD in the
                         environment, or --meter with METER_<ID>_PASSWORD)
+${READ_HLS_USAGE}
   --obis OBIS           object to read, 1.0.32.7.0.255 or 1-0:32.7.0[*255]; repeatable; CLASS/OBIS[/ATTR]
                         (e.g. 1/0.0.42.0.0.255) overrides --class/--attr for that object
   --class N             interface class of the objects (default: by OBIS — 3 Register for electricity
@@ -88,6 +90,7 @@ const OPTIONS = {
   meter: { type: "string" },
   env: { type: "string", default: ".env" },
   help: { type: "boolean", short: "h", default: false },
+  ...READ_HLS_OPTIONS,
 } as const;
 
 export type ReadValues = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: false }>>["values"];
@@ -108,6 +111,8 @@ export interface ReadPlan {
   specs: RegisterSpec[];
   /** Set when the one object is a load profile buffer (class 7 attribute 2). */
   profile?: ProfileRequest;
+  /** hls-gmac with ic=auto: read the meter's invocation counter object first. */
+  autoIc?: boolean;
 }
 
 export const DEFAULT_READ_DEADLINE_MS = 120_000;
@@ -155,11 +160,12 @@ export function buildReadPlan(values: ReadValues): ReadPlan {
   const sizeOption = intOption("address-size", values["address-size"], 1, 4);
   if (sizeOption === 3) throw new UsageError("--address-size must be 1, 2 or 4, got '3'");
   const addressSize = (sizeOption as 1 | 2 | 4 | undefined) ?? meter?.addressSize;
-  const mechanism = choiceOption("auth", values.auth, ["none", "low"] as const) ?? meter?.auth ?? "none";
+  const mechanism = choiceOption("auth", values.auth, ["none", "low", "hls-gmac"] as const) ?? meter?.auth ?? "none";
   const password = values.password ?? meter?.password ?? process.env.DLMS_PASSWORD;
   if (mechanism === "low" && !password) throw new UsageError("--auth low needs --password (or DLMS_PASSWORD)");
-  if (mechanism === "none" && values.password !== undefined)
+  if (mechanism !== "low" && values.password !== undefined)
     throw new UsageError("--password is only used with --auth low");
+  const hls = mechanism === "hls-gmac" ? buildHlsAuth(values, meter, process.env) : undefined;
   const timeoutMs = intOption("timeout", values.timeout, 1, 600_000) ?? meter?.timeoutMs ?? 5000;
   const specs = buildSpecs(values, meter);
   const deadlineMs = deadlineOption(values.deadline) ?? DEFAULT_READ_DEADLINE_MS;
@@ -181,7 +187,8 @@ export function buildReadPlan(values: ReadValues): ReadPlan {
     host,
     port,
     link,
-    auth: mechanism === "low" ? { mechanism: "low", password: password! } : { mechanism: "none" },
+    auth: hls ? hls.auth : mechanism === "low" ? { mechanism: "low", password: password! } : { mechanism: "none" },
+    ...(hls?.autoIc ? { autoIc: true } : {}),
     timeoutMs,
     deadlineMs,
     ...(meter?.deadlineMs === undefined ? {} : { requestDeadlineMs: meter.deadlineMs }),
@@ -293,6 +300,18 @@ function meterFromEnv(id: string, envFile: string): MeterConfig {
 
 async function executeRead(plan: ReadPlan, output: { json: boolean; trace: boolean }, io: CliIo): Promise<number> {
   const where = `${plan.host}:${plan.port}`;
+  if (plan.autoIc && plan.auth.mechanism === "hls-gmac") {
+    const transport = new TcpTransport({ host: plan.host, port: plan.port, connectTimeoutMs: plan.timeoutMs });
+    const counter = await readFrameCounter(plan.link, transport, plan.timeoutMs);
+    if (counter !== undefined) plan.auth.counter.raiseTo?.(counter);
+    if (output.trace) {
+      io.err(
+        counter === undefined
+          ? "ic=auto: no invocation counter object (0.0.43.1.0.255): starting at 1 (use --ic N)"
+          : `ic=auto: the meter expects invocation counter >= ${counter}`,
+      );
+    }
+  }
   const client = new DlmsClient({
     transport: new TcpTransport({ host: plan.host, port: plan.port, connectTimeoutMs: plan.timeoutMs }),
     link: plan.link,

@@ -29,7 +29,8 @@ export interface BridgeConfig {
 export type LoadConfigResult = { ok: true; config: BridgeConfig } | { ok: false; errors: string[] };
 
 const METER_VARIABLE = /^METER_(.*)$/;
-const PASSWORD_SUFFIX = /_PASSWORD$/i;
+/** Companions of METER_<ID> holding its secrets: the LLS password and the HLS-GMAC keys. */
+const PASSWORD_SUFFIX = /_(PASSWORD|AUTH_KEY|BLOCK_KEY)$/i;
 
 export function loadConfig(env: NodeJS.ProcessEnv): LoadConfigResult {
   const errors: string[] = [];
@@ -115,7 +116,8 @@ function loadMeters(env: NodeJS.ProcessEnv, errors: string[]): MeterConfig[] {
   if (names.length === 0) errors.push("METER_<ID>: no meter configured (e.g. METER_PLANT1=hdlc://10.0.0.5:4059)");
   for (const name of Object.keys(env).filter((n) => METER_VARIABLE.test(n) && PASSWORD_SUFFIX.test(n))) {
     const meterVariable = name.replace(PASSWORD_SUFFIX, "");
-    if (env[meterVariable] === undefined) errors.push(`${name}: there is no ${meterVariable} for this password`);
+    if (env[meterVariable] === undefined)
+      errors.push(`${name}: there is no ${meterVariable} for this ${/_PASSWORD$/i.test(name) ? "password" : "key"}`);
   }
   return meters;
 }

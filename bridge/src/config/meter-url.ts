@@ -4,6 +4,7 @@
 import type { MeterConfig } from "../model.js";
 import { parseDuration } from "./duration.js";
 import { ConfigError, scrubSecrets } from "./errors.js";
+import { HLS_PARAMS, parseHlsParams } from "./hls.js";
 import { PROFILE_PARAMS, parseProfiles } from "./profiles.js";
 import { parseRegisters } from "./register-sets.js";
 
@@ -33,16 +34,17 @@ const KNOWN_PARAMS = new Set([
   "max_reply",
   "registers",
   ...PROFILE_PARAMS,
+  ...HLS_PARAMS,
 ]);
 
 /** Bounds of max_reply=: a reply must hold at least an AARE; above 16 MiB the bound no longer protects anything. */
 export const MAX_REPLY_RANGE = { min: 1024, max: 16 * 1024 * 1024 } as const;
 
-/** MeterConfig without its password: what may be stored, logged or served. */
-export type PublicMeterConfig = Omit<MeterConfig, "password">;
+/** MeterConfig without its password and keys: what may be stored, logged or served. */
+export type PublicMeterConfig = Omit<MeterConfig, "password" | "keys">;
 
 export function withoutSecrets(meter: MeterConfig): PublicMeterConfig {
-  const { password: _password, ...rest } = meter;
+  const { password: _password, keys: _keys, ...rest } = meter;
   return rest;
 }
 
@@ -103,11 +105,14 @@ export function parseMeterUrl(id: string, url: string, env: Record<string, strin
 
   const auth = params.get("auth") ?? METER_DEFAULTS.auth;
   const password = passwordFromEnv ?? urlPassword;
-  if (auth !== "none" && auth !== "low") problems.push(`auth '${auth}' is not supported (use none or low)`);
+  if (auth !== "none" && auth !== "low" && auth !== "hls-gmac") {
+    problems.push(`auth '${auth}' is not supported (use none, low or hls-gmac)`);
+  }
+  const hlsParsed = parseHlsParams(id, auth, params, env, problems);
   if (auth === "low" && !password) {
     problems.push(`auth=low needs a password: set ${meterPasswordVariable(id)} (or password= in the URL)`);
   }
-  if (auth === "none" && password) problems.push("a password is set but auth is 'none' (add auth=low)");
+  if (auth !== "low" && password) problems.push(`a password is set but auth is '${auth}' (add auth=low)`);
 
   const duration = (name: string, fallback: number): number => {
     const text = params.get(name);
@@ -155,6 +160,8 @@ export function parseMeterUrl(id: string, url: string, env: Record<string, strin
     ...(addressSize !== undefined ? { addressSize } : {}),
     auth: auth as MeterConfig["auth"],
     ...(auth === "low" ? { password } : {}),
+    ...(hlsParsed.hls ? { hls: hlsParsed.hls } : {}),
+    ...(hlsParsed.keys ? { keys: hlsParsed.keys } : {}),
     intervalMs,
     timeoutMs,
     ...(deadlineMs !== undefined ? { deadlineMs } : {}),

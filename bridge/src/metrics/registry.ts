@@ -36,6 +36,7 @@ export interface BridgeMetrics {
   framesTotal: Counter<"meter" | "direction">;
   frameBytesTotal: Counter<"meter" | "direction">;
   framesDiscardedTotal: Counter<"meter" | "reason">;
+  securityFailuresTotal: Counter<"meter" | "check">;
   profileRowsTotal: Counter<"meter" | "profile">;
   profileBackfillLagSeconds: Gauge<"meter" | "profile">;
   profileBackfillDuration: Histogram<"meter" | "profile">;
@@ -158,6 +159,12 @@ export function createMetrics(options: CreateMetricsOptions = {}): BridgeMetrics
       name: name("frames_discarded_total"),
       help: "Received frames discarded (bad FCS/HCS, wrong address, ...), by reason.",
       labelNames: ["meter", "reason"] as const,
+      registers,
+    }),
+    securityFailuresTotal: new Counter({
+      name: name("security_failures_total"),
+      help: "HLS-GMAC / ciphering checks that failed, by check (tag-mismatch, replayed-counter, block-key, ...).",
+      labelNames: ["meter", "check"] as const,
       registers,
     }),
     profileRowsTotal: new Counter({

@@ -4,12 +4,13 @@
 import { DlmsClient } from "../client/client.js";
 import { readMeterClock } from "../client/profile.js";
 import { readAttributes, readRegisters, type ScalerCache } from "../client/reads.js";
-import type { DlmsClientOptions, LinkSettings } from "../client/types.js";
+import type { DlmsClientOptions, HlsGmacSettings, LinkSettings } from "../client/types.js";
 import { dataToJson } from "../dlms/cosem/display.js";
 import { parseObis } from "../dlms/cosem/obis.js";
 import type { MeterConfig, RegisterSpec } from "../model.js";
 import { TcpTransport } from "../transport/tcp.js";
 import type { Transport } from "../transport/types.js";
+import { type HlsSupport, hlsAuthSettings, readMeterFrameCounter } from "./hls-auth.js";
 import type { MeterClockInfo, ProfileBackfill } from "./profile/backfill.js";
 import type { BackgroundWork, MeterSession, RegisterOutcome, SessionFactory, SessionHooks } from "./types.js";
 
@@ -28,6 +29,8 @@ export interface DlmsSessionFactoryOptions {
   transport?: (meter: MeterConfig) => Transport;
   /** The meter's load-profile backfill (lives across associations), for meters with profile=. */
   backfill?: (meter: MeterConfig) => ProfileBackfill | undefined;
+  /** HLS-GMAC meters (auth=hls-gmac): persistent invocation counters and the security-failure metric. */
+  hls?: HlsSupport;
 }
 
 /**
@@ -41,12 +44,49 @@ export function createDlmsSessionFactory(options: DlmsSessionFactoryOptions = {}
     options.transport ??
     ((meter: MeterConfig) =>
       new TcpTransport({ host: meter.host, port: meter.port, connectTimeoutMs: meter.timeoutMs }));
-  return (meter, hooks) =>
-    new DlmsSession(meter, hooks, transportFor(meter), {
+  const autoIcPending = new Set<string>();
+  return (meter, hooks) => {
+    const hls = meter.auth === "hls-gmac" ? hlsLifecycle(meter, options.hls, autoIcPending, transportFor) : undefined;
+    return new DlmsSession(meter, hooks, transportFor(meter), {
       discFirst: uncleanEnd.has(meter.id),
       onEnd: (clean) => (clean ? uncleanEnd.delete(meter.id) : uncleanEnd.add(meter.id)),
       backfill: options.backfill?.(meter),
+      ...(hls ? { hls } : {}),
     });
+  };
+}
+
+/**
+ * The HLS part of a session: auth settings over the meter's persistent counter, and for ic=auto a read of the
+ * meter's counter object before the first association (and again after the meter refused our counter).
+ */
+function hlsLifecycle(
+  meter: MeterConfig,
+  support: HlsSupport | undefined,
+  autoIcDone: Set<string>,
+  transportFor: (meter: MeterConfig) => Transport,
+): SessionHls {
+  if (!support) throw new Error(`meter ${meter.id}: auth=hls-gmac needs the invocation counter store`);
+  const counter = support.counterFor(meter);
+  return {
+    auth: hlsAuthSettings(meter, counter),
+    async beforeConnect() {
+      if (meter.hls?.ic !== "auto" || autoIcDone.has(meter.id)) return;
+      const value = await readMeterFrameCounter(meter, transportFor(meter));
+      if (value !== undefined) counter.raiseTo(value);
+      autoIcDone.add(meter.id);
+    },
+    onSecurityFailure(check) {
+      if (check === "invocation-counter") autoIcDone.delete(meter.id);
+      support.onSecurityFailure?.(meter.id, check);
+    },
+  };
+}
+
+interface SessionHls {
+  auth: HlsGmacSettings;
+  beforeConnect(): Promise<void>;
+  onSecurityFailure(check: string): void;
 }
 
 export class DlmsSession implements MeterSession {
@@ -64,13 +104,15 @@ export class DlmsSession implements MeterSession {
       discFirst: boolean;
       onEnd(clean: boolean): void;
       backfill?: ProfileBackfill | undefined;
+      hls?: SessionHls;
     },
   ) {
-    this.client = new DlmsClient(clientOptions(meter, hooks, transport, lifecycle.discFirst));
+    this.client = new DlmsClient(clientOptions(meter, hooks, transport, lifecycle.discFirst, lifecycle.hls));
   }
 
   async connect(): Promise<void> {
     try {
+      await this.lifecycle.hls?.beforeConnect();
       await this.client.connect();
     } catch (error) {
       this.end(false);
@@ -144,11 +186,16 @@ function clientOptions(
   hooks: SessionHooks,
   transport: Transport,
   discFirst: boolean,
+  hls?: SessionHls,
 ): DlmsClientOptions {
   const options: DlmsClientOptions = {
     transport,
     link: linkSettings(meter),
-    auth: meter.auth === "low" ? { mechanism: "low", password: meter.password ?? "" } : { mechanism: "none" },
+    auth: hls
+      ? hls.auth
+      : meter.auth === "low"
+        ? { mechanism: "low", password: meter.password ?? "" }
+        : { mechanism: "none" },
     timeoutMs: meter.timeoutMs,
     ...(meter.deadlineMs === undefined ? {} : { requestDeadlineMs: meter.deadlineMs }),
     ...(meter.maxReplyBytes === undefined ? {} : { maxReplyBytes: meter.maxReplyBytes }),
@@ -156,6 +203,7 @@ function clientOptions(
   };
   const { onFrame, onDiscarded } = hooks;
   if (onFrame) options.onFrameSize = onFrame;
+  if (hls) options.onSecurityFailure = (check) => hls.onSecurityFailure(check);
   if (onDiscarded) options.onDiscarded = (error) => onDiscarded("code" in error ? String(error.code) : error.name);
   return options;
 }

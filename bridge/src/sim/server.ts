@@ -137,12 +137,21 @@ function createMeters(o: ResolvedOptions): MeterSlot[] {
       stats: emptyStats(),
       security: {
         systemTitle: o.hls?.systemTitle ?? defaultSystemTitle(o.serialBase + index),
-        nextServerCounter: 1,
+        nextServerCounter: restartSafeCounterStart(),
         clientCounters: new Map(),
       },
       busyWith: undefined,
     };
   });
+}
+
+/**
+ * A real meter persists its invocation counter; the simulator does not, so it starts from the clock (16 per second
+ * since 2025): a restarted simulator stays above what clients accepted before, unless it sent more than 16 ciphered
+ * replies per second of its previous run.
+ */
+function restartSafeCounterStart(): number {
+  return Math.max(1, Math.floor((Date.now() - Date.UTC(2025, 0, 1)) / 62.5));
 }
 
 /** "SIM" and the serial number as 5 big-endian bytes: unique per simulated meter. */

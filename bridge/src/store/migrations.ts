@@ -43,4 +43,18 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (meter, profile)
   );
   `,
+  `
+  -- HLS-GMAC invocation counters per (meter, client SAP, key fingerprint). reserved_until: every counter below it
+  -- may have been used, so after any restart (even SIGKILL) the bridge starts there. server_last: the highest
+  -- counter accepted from the meter (the replay floor). The fingerprint is a one-way hash, never a key.
+  CREATE TABLE invocation_counters (
+    meter TEXT NOT NULL,
+    client INTEGER NOT NULL,
+    key_id TEXT NOT NULL,
+    reserved_until INTEGER NOT NULL,
+    server_last INTEGER,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (meter, client, key_id)
+  );
+  `,
 ];
