@@ -16,7 +16,8 @@ import { createProfileBackfills } from "./poller/profile/setup.js";
 import type { MeterEventKind, MeterRuntimeState, PollerHooks, SessionFactory } from "./poller/types.js";
 import { deliveryHooks } from "./publish/delivery-hooks.js";
 import { MqttPublisher, publisherOptions, withoutCredentials } from "./publish/mqtt-publisher.js";
-import { presencePayload, presenceTopic, statusPayload, statusTopic } from "./publish/payloads.js";
+import { meterTopicFilter } from "./publish/payloads.js";
+import { DEFAULT_PRESENCE, GatewayPresence, type PresenceOptions } from "./publish/presence.js";
 import { openDatabase } from "./store/db.js";
 import { recordEvent, schedulePruning } from "./store/events.js";
 import { hlsSupport } from "./store/invocation-counters.js";
@@ -34,6 +35,8 @@ export interface BridgeApp {
 export interface StartOptions {
   sessionFactory?: SessionFactory; // tests/benchmarks may inject fakes
   stateFlushMs?: number;
+  /** Presence towards the ThingsBoard gateway (tests shorten the delays). */
+  presence?: Partial<PresenceOptions>;
 }
 
 /** Event kinds stored every time; noisy per-poll kinds are stored only when their reason changes. */
@@ -52,22 +55,23 @@ export async function startBridge(config: BridgeConfig, log: Logger, options: St
     onRetry: (error, waiting) =>
       log.warn({ err: { message: (error as Error).message }, waiting }, "outbox commit failed; retrying"),
   });
-  const publisher = new MqttPublisher(publisherOptions(config.mqtt), outbox, metrics, log);
+  const publisher = new MqttPublisher(
+    // Older versions published status and attributes retained: a gateway re-subscribing would re-connect every
+    // meter from them. They are cleared once found (presence.ts).
+    { ...publisherOptions(config.mqtt), clearRetained: [meterTopicFilter("status"), meterTopicFilter("attributes")] },
+    outbox,
+    metrics,
+    log,
+  );
+  const presenceOptions: PresenceOptions = { ...DEFAULT_PRESENCE, ...options.presence };
+  const presence = new GatewayPresence({ writer, outbox, acks: publisher, log }, presenceOptions);
   const stopPruning = schedulePruning(db, config.eventRetentionDays, (error) =>
     log.warn({ err: { message: (error as Error).message } }, "event pruning failed"),
   );
 
   const storeError = (what: string) => (error: unknown) =>
     log.warn({ err: { message: (error as Error).message } }, `could not store ${what}`);
-  const delivery = deliveryHooks(writer, publisher, log);
-  // connect/disconnect events go through the outbox (durable, and after the readings taken before them).
-  const enqueuePresence = (meter: string, online: boolean) =>
-    writer
-      .flush()
-      .then(() =>
-        outbox.enqueueMessages([{ meter, topic: presenceTopic(meter, online), payload: presencePayload(meter) }]),
-      )
-      .catch(storeError("presence event"));
+  const delivery = deliveryHooks(writer, presence, log);
   const recorder = pollerMetrics(metrics);
   // Load profiles (profile=): rows and cursor go to SQLite together; see poller/profile/backfill.ts.
   const backfills = createProfileBackfills(config.meters, {
@@ -80,7 +84,6 @@ export async function startBridge(config: BridgeConfig, log: Logger, options: St
       ),
   });
   const lastNoisy = new Map<string, string>();
-  const onlineMeters = new Set<string>();
   const dirtyStates = new Map<string, MeterRuntimeState>();
 
   const hooks: PollerHooks = {
@@ -94,9 +97,6 @@ export async function startBridge(config: BridgeConfig, log: Logger, options: St
     },
     onMeterStatus(meter, online) {
       delivery.onMeterStatus(meter, online);
-      if (online) onlineMeters.add(meter);
-      else onlineMeters.delete(meter);
-      enqueuePresence(meter, online);
       log.info({ meter, online }, online ? "meter online" : "meter offline");
     },
     onEvent(meter, kind, detail) {
@@ -208,8 +208,14 @@ export async function startBridge(config: BridgeConfig, log: Logger, options: St
     stopping ??= (async () => {
       log.info("stopping: polling stops, associations are released, the outbox is flushed");
       await engine.stop();
-      for (const m of config.meters) publisher.publishRetained(statusTopic(m.id), statusPayload(m.id, false));
-      await Promise.all([...onlineMeters].map((id) => enqueuePresence(id, false)));
+      // Every meter: status offline, then (settle delay after its PUBACK) the disconnect, before the outbox flush.
+      // With the broker away nothing can be acknowledged: the status rows stay stored and the next start decides.
+      const meterIds = config.meters.map((m) => m.id);
+      const presenceTimeoutMs = publisher.connected ? presenceOptions.settleMs + 1500 : 0;
+      if (!(await presence.shutdown(meterIds, presenceTimeoutMs))) {
+        log.warn("stopping: meters' disconnects not sent (broker slow or away); the next start repeats them");
+      }
+      presence.close();
       await writer.close();
       await publisher.stop(flushTimeoutMs);
       clearInterval(stateTimer);

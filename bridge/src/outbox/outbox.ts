@@ -40,7 +40,8 @@ export class Outbox {
   private readonly dropOldest: Statement<[number]>;
   private readonly selectAfter: Statement<[number, number]>;
   private readonly selectOldest: Statement<[]>;
-  private readonly insertBatch: (messages: readonly OutboxMessage[]) => number;
+  private readonly selectId: Statement<[number]>;
+  private readonly insertBatch: (messages: readonly OutboxMessage[]) => { ids: number[]; dropped: number };
   private readonly deleteBatch: (ids: readonly number[]) => number;
 
   constructor(
@@ -60,13 +61,16 @@ export class Outbox {
       "SELECT id, meter, topic, payload, created_at AS createdAt FROM outbox WHERE id > ? ORDER BY id LIMIT ?",
     );
     this.selectOldest = sqlite.prepare("SELECT created_at AS createdAt FROM outbox ORDER BY id LIMIT 1");
+    this.selectId = sqlite.prepare("SELECT 1 FROM outbox WHERE id = ?");
     this.count = (sqlite.prepare("SELECT COUNT(*) AS n FROM outbox").get() as { n: number }).n;
 
     this.insertBatch = sqlite.transaction((messages: readonly OutboxMessage[]) => {
       const createdAt = this.now();
-      for (const m of messages) this.insertRow.run(m.meter, m.topic, m.payload, createdAt);
+      const ids = messages.map((m) =>
+        Number(this.insertRow.run(m.meter, m.topic, m.payload, createdAt).lastInsertRowid),
+      );
       const overflow = this.count + messages.length - this.maxRows;
-      return overflow > 0 ? this.dropOldest.run(overflow).changes : 0;
+      return { ids, dropped: overflow > 0 ? this.dropOldest.run(overflow).changes : 0 };
     });
     this.deleteBatch = sqlite.transaction((ids: readonly number[]) => {
       let deleted = 0;
@@ -80,17 +84,22 @@ export class Outbox {
    * publish). Throws before writing anything if one reading cannot be published. Returns rows written.
    */
   enqueue(readings: readonly Reading[]): number {
-    return this.enqueueMessages(readings.filter((r) => Object.keys(r.values).length > 0).map(telemetryMessage));
+    return this.enqueueMessages(readings.filter((r) => Object.keys(r.values).length > 0).map(telemetryMessage)).length;
   }
 
-  /** Stores ready-made messages in one transaction (see enqueue). */
-  enqueueMessages(messages: readonly OutboxMessage[]): number {
-    if (messages.length === 0) return 0;
-    const dropped = this.insertBatch(messages);
+  /** Stores ready-made messages in one transaction (see enqueue); returns their row ids, in order. */
+  enqueueMessages(messages: readonly OutboxMessage[]): number[] {
+    if (messages.length === 0) return [];
+    const { ids, dropped } = this.insertBatch(messages);
     this.count += messages.length - dropped;
     if (dropped > 0) this.options.onDropped?.(dropped);
     for (const listener of this.listeners) listener();
-    return messages.length;
+    return ids;
+  }
+
+  /** True while row `id` waits for its PUBACK (false once acknowledged or dropped by the bound). */
+  isPending(id: number): boolean {
+    return this.selectId.get(id) !== undefined;
   }
 
   /** Up to `limit` rows with id > afterId, oldest first. */

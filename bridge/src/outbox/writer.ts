@@ -18,7 +18,7 @@ export interface OutboxWriterOptions {
 
 interface Waiting {
   message: OutboxMessage;
-  resolve(): void;
+  resolve(id: number): void;
   reject(error: unknown): void;
 }
 
@@ -63,7 +63,16 @@ export class OutboxWriter {
     } catch (error) {
       return Promise.reject(error);
     }
-    return new Promise<void>((resolve, reject) => {
+    return this.writeMessage(message).then(() => undefined);
+  }
+
+  /**
+   * Any outbox message (presence, attributes), in one order with the readings written before and after it.
+   * Resolves with its row id once committed.
+   */
+  writeMessage(message: OutboxMessage): Promise<number> {
+    if (this.closed) return Promise.reject(new Error("outbox writer is closed"));
+    return new Promise<number>((resolve, reject) => {
       this.queue.push({ message, resolve, reject });
       if (this.retrying) this.trimToBound();
       else if (this.queue.length >= this.maxBatch) this.commitNow();
@@ -93,8 +102,9 @@ export class OutboxWriter {
     this.retrying = false;
     while (this.queue.length > 0) {
       const batch = this.queue.slice(0, this.maxBatch);
+      let ids: number[];
       try {
-        this.outbox.enqueueMessages(batch.map((w) => w.message));
+        ids = this.outbox.enqueueMessages(batch.map((w) => w.message));
       } catch (error) {
         if (isTransient(error) && !this.closed) {
           this.scheduleRetry(error);
@@ -105,7 +115,7 @@ export class OutboxWriter {
         continue;
       }
       this.queue.splice(0, batch.length);
-      for (const w of batch) w.resolve();
+      for (const [i, w] of batch.entries()) w.resolve(ids[i]!);
     }
   }
 

@@ -1,10 +1,9 @@
-// The delivery side of the polling engine's callbacks: readings go to the durable outbox (batched), attributes
-// and reachability become retained messages.
+// The delivery side of the polling engine's callbacks: readings go to the durable outbox (batched); attributes and
+// reachability go through the gateway presence, which writes them to the same outbox in order (presence.ts).
 import type { Logger } from "../log.js";
 import type { Reading } from "../model.js";
 import type { OutboxWriter } from "../outbox/writer.js";
-import type { MqttPublisher } from "./mqtt-publisher.js";
-import { attributesPayload, attributesTopic, statusPayload, statusTopic } from "./payloads.js";
+import type { GatewayPresence } from "./presence.js";
 
 export interface DeliveryHooks {
   onReading(reading: Reading): void;
@@ -14,7 +13,7 @@ export interface DeliveryHooks {
 
 export function deliveryHooks(
   writer: Pick<OutboxWriter, "write">,
-  publisher: Pick<MqttPublisher, "publishRetained">,
+  presence: Pick<GatewayPresence, "online" | "offline" | "attributes">,
   log: Pick<Logger, "error">,
 ): DeliveryHooks {
   return {
@@ -27,10 +26,11 @@ export function deliveryHooks(
       });
     },
     onAttributes(meter, attrs) {
-      publisher.publishRetained(attributesTopic(meter), attributesPayload(meter, attrs));
+      presence.attributes(meter, attrs);
     },
     onMeterStatus(meter, online) {
-      publisher.publishRetained(statusTopic(meter), statusPayload(meter, online));
+      if (online) presence.online(meter);
+      else presence.offline(meter);
     },
   };
 }

@@ -9,3 +9,4 @@ export {
   telemetryPayload,
   telemetryTopic,
 } from "./payloads.js";
+export { DEFAULT_PRESENCE, GatewayPresence, type PresenceOptions } from "./presence.js";

@@ -1,8 +1,9 @@
 // Drains the durable outbox to the broker with QoS 1, in id order, deleting a row only after its PUBACK.
 // While the broker is unreachable nothing is dropped here: rows wait in the outbox (bounded there) and mqtt.js
 // reconnects forever. Messages still awaiting PUBACK when a connection breaks are re-sent by mqtt.js first on
-// reconnect, so per-meter order holds. Retained messages (bridge state, meter attributes/status) are cached and
-// republished after every (re)connect, since a broker without persistence forgets them.
+// reconnect, so per-meter order holds. Retained messages (the bridge state) are cached and republished after every
+// (re)connect, since a broker without persistence forgets them. Topics that older versions published retained
+// (clearRetained) are watched after each connect and any retained message found there is deleted.
 import { readFileSync } from "node:fs";
 import mqtt, { type MqttClient } from "mqtt";
 import type { MqttConfig } from "../config/load.js";
@@ -23,6 +24,11 @@ export interface MqttPublisherOptions {
   reconnectPeriodMs?: number;
   connectTimeoutMs?: number;
   keepaliveSeconds?: number;
+  /**
+   * Topic filters where no message may stay retained: after each connect the publisher subscribes to them and
+   * clears (empty retained payload) every retained message the broker hands over, e.g. left by an older version.
+   */
+  clearRetained?: readonly string[];
 }
 
 export type PublisherMetrics = Pick<BridgeMetrics, "mqttConnected" | "mqttPublishesTotal">;
@@ -49,6 +55,7 @@ export class MqttPublisher {
   private rewindPending = false;
   private pumping = false;
   private acks: number[] = [];
+  private readonly ackListeners = new Set<(ids: readonly number[]) => void>();
   private ackScheduled = false;
   private idleWaiters: Array<() => void> = [];
   private unsubscribeOutbox: (() => void) | undefined;
@@ -94,6 +101,7 @@ export class MqttPublisher {
       ...(options.ca !== undefined ? { ca: options.ca } : {}),
       protocolVersion: 4,
       clean: true,
+      resubscribe: false, // onConnect subscribes to the clearRetained filters itself
       keepalive: options.keepaliveSeconds ?? 30,
       reconnectPeriod: options.reconnectPeriodMs ?? 2000,
       connectTimeout: options.connectTimeoutMs ?? 10_000,
@@ -101,6 +109,7 @@ export class MqttPublisher {
     });
     this.client = client;
     client.on("connect", () => this.onConnect(client));
+    client.on("message", (topic, payload, packet) => this.onMessage(client, topic, payload, packet.retain));
     client.on("close", () => this.onClose());
     client.on("error", (error) => this.onError(error));
     this.unsubscribeOutbox = this.outbox.onEnqueued(() => this.pump());
@@ -113,6 +122,12 @@ export class MqttPublisher {
   publishRetained(topic: string, payload: string): void {
     this.retained.set(topic, payload);
     if (this.client?.connected) this.sendRetained(this.client, topic, payload);
+  }
+
+  /** Calls `listener` with the outbox ids of rows deleted after their PUBACK; returns the unsubscribe function. */
+  onAcked(listener: (ids: readonly number[]) => void): () => void {
+    this.ackListeners.add(listener);
+    return () => this.ackListeners.delete(listener);
   }
 
   /**
@@ -154,7 +169,28 @@ export class MqttPublisher {
     this.log.info({ pending: this.outbox.pending(), outageMs }, "connected to the MQTT broker");
     this.sendRetained(client, BRIDGE_STATE_TOPIC, "online");
     for (const [topic, payload] of this.retained) this.sendRetained(client, topic, payload);
+    const filters = this.options.clearRetained ?? [];
+    if (filters.length > 0) {
+      client.subscribe([...filters], { qos: 1 }, (error, granted) => {
+        const refused = error ? filters : (granted ?? []).filter((g) => g.qos === 128).map((g) => g.topic);
+        if (refused.length > 0) {
+          this.log.warn(
+            { topics: refused, err: error ? { message: error.message } : undefined },
+            "cannot subscribe to look for old retained messages; clear them by hand (mosquitto_pub -r -n -t <topic>)",
+          );
+        }
+      });
+    }
     this.pump();
+  }
+
+  /** A retained message on a clearRetained topic (an older version's): delete it. Live messages are ignored. */
+  private onMessage(client: MqttClient, topic: string, payload: Buffer, retain: boolean): void {
+    if (!retain || payload.length === 0) return;
+    this.log.info({ topic }, "clearing a retained message left by an older version");
+    client.publish(topic, "", { qos: 1, retain: true }, (error) => {
+      if (error) this.log.warn({ topic, err: { message: error.message } }, "could not clear a retained message");
+    });
   }
 
   private onClose(): void {
@@ -241,7 +277,9 @@ export class MqttPublisher {
     } catch (error) {
       // The rows stay and are re-sent after a restart: a duplicate, never a loss.
       this.log.error({ err: { message: (error as Error).message }, rows: ids.length }, "cannot delete acked rows");
+      return;
     }
+    for (const listener of this.ackListeners) listener(ids);
   }
 
   private isIdle(): boolean {

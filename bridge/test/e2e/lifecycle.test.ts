@@ -78,7 +78,7 @@ describe("dlms-bridge run: SIGTERM", () => {
     await broker?.stop();
   });
 
-  it("exits 0 within seconds, leaving retained offline status for every meter and the bridge, outbox flushed", async () => {
+  it("exits 0 within seconds: offline status, then the disconnect, for every meter; bridge offline; outbox flushed", async () => {
     const meters = ["left", "right"];
     broker = await startMosquitto();
     const sim = await startSimulator({ count: meters.length, port: 0, seed: 55 });
@@ -111,37 +111,34 @@ describe("dlms-bridge run: SIGTERM", () => {
     expect(Date.now() - signalledAt).toBeLessThan(10_000);
     expect(bridge.stderr).toBe("");
 
-    // A subscriber arriving after the stop sees only retained messages: the final state.
+    // A subscriber arriving after the stop sees only retained messages: the bridge state, nothing of a meter.
     const late = await record(broker.url);
-    await waitUntil(
-      () => late.last("dlms/bridge/state") !== undefined && meters.every((id) => late.last(`dlms/${id}/status`)),
-      "retained state after the stop",
-    );
+    await waitUntil(() => late.last("dlms/bridge/state") !== undefined, "retained state after the stop");
     expect(late.last("dlms/bridge/state")).toMatchObject({ payload: "offline", retain: true });
-    for (const id of meters) {
-      const status = late.last(`dlms/${id}/status`)!;
-      expect(status.retain).toBe(true);
-      expect(JSON.parse(status.payload)).toEqual({ meter: id, status: "offline" });
-    }
-    // The live subscriber saw each meter go offline after its readings, and the bridge go offline last.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(late.messages.filter((m) => m.retain).map((m) => m.topic)).toEqual(["dlms/bridge/state"]);
+    // The live subscriber saw each meter go offline after its readings, then its disconnect request at least the
+    // settle delay (2 s) later, and the bridge go offline last.
     const lastIndex = (topic: string) => recorder.messages.map((m) => m.topic).lastIndexOf(topic);
     await waitUntil(() => recorder.last("dlms/bridge/state")?.payload === "offline", "live bridge state offline");
     const bridgeOffline = lastIndex("dlms/bridge/state");
     for (const id of meters) {
       const offline = lastIndex(`dlms/${id}/status`);
       expect(JSON.parse(recorder.messages[offline]!.payload)).toEqual({ meter: id, status: "offline" });
+      expect(recorder.messages[offline]!.retain).toBe(false);
       expect(offline).toBeGreaterThan(lastIndex(`dlms/${id}/telemetry`));
-      expect(offline).toBeLessThan(bridgeOffline);
-      // The gateway's connect/disconnect requests: connect before the first reading, disconnect after the last,
-      // delivered through the outbox (non-retained) before the bridge went offline.
+      // The gateway's connect/disconnect requests: connect before the first reading, disconnect after the offline
+      // status, delivered through the outbox (non-retained) before the bridge went offline.
       const connect = recorder.messages.findIndex((m) => m.topic === `dlms/${id}/connect`);
       const disconnect = lastIndex(`dlms/${id}/disconnect`);
       expect(connect).toBeGreaterThanOrEqual(0);
       expect(connect).toBeLessThan(recorder.messages.findIndex((m) => m.topic === `dlms/${id}/telemetry`));
       expect(JSON.parse(recorder.messages[disconnect]!.payload)).toEqual({ meter: id });
       expect(recorder.messages[disconnect]!.retain).toBe(false);
-      expect(disconnect).toBeGreaterThan(lastIndex(`dlms/${id}/telemetry`));
+      expect(disconnect).toBeGreaterThan(offline);
+      expect(recorder.messages[disconnect]!.at - recorder.messages[offline]!.at).toBeGreaterThanOrEqual(1900);
       expect(disconnect).toBeLessThan(bridgeOffline);
+      expect(recorder.messages.slice(disconnect + 1).filter((m) => m.topic.startsWith(`dlms/${id}/`))).toEqual([]);
     }
 
     // A clean stop flushed the outbox: every stored reading was acknowledged by the broker.

@@ -92,14 +92,21 @@ describe("dlms-bridge run: a meter that comes back", () => {
       .map((l) => `${String(l.from)}>${String(l.to)}`);
     expect(moves[0]).toBe("closed>open");
     expect(moves.at(-1)).toBe("half-open>closed");
-    // Status: online, offline while gone, online again (retained, so a late subscriber sees online).
+    // Status: online, offline while gone, online again; a disconnect request only after the offline status and
+    // the connect request before the online one (docs/contracts.md, "Presence").
     const statuses = recorder.messages
       .filter((m) => m.topic === "dlms/phoenix/status")
       .map((m) => (JSON.parse(m.payload) as { status: string }).status);
     expect(statuses.filter((s, i) => i === 0 || s !== statuses[i - 1])).toEqual(["online", "offline", "online"]);
-    const late = await record(broker.url);
-    await waitUntil(() => late.last("dlms/phoenix/status") !== undefined, "retained status");
-    expect(JSON.parse(late.last("dlms/phoenix/status")!.payload)).toEqual({ meter: "phoenix", status: "online" });
+    const presence = recorder.messages
+      .filter((m) => /^dlms\/phoenix\/(status|connect|disconnect)$/.test(m.topic))
+      .map((m) =>
+        m.topic.endsWith("status") ? (JSON.parse(m.payload) as { status: string }).status : m.topic.split("/")[2],
+      )
+      .filter((s, i, all) => i === 0 || s !== all[i - 1]);
+    // The disconnect follows 2 s after the offline status's PUBACK; a meter back sooner never gets one.
+    expect(presence.join(",")).toMatch(/^connect,online,offline,(disconnect,)?connect,online$/);
+    expect(recorder.messages.filter((m) => m.topic.startsWith("dlms/phoenix/")).every((m) => !m.retain)).toBe(true);
 
     // Readings before and after the outage, none from while it was gone, still on the same grid, in order.
     const readings = recorder.telemetry("phoenix");

@@ -129,20 +129,18 @@ describe("dlms-bridge run: three meters to MQTT", () => {
     expect(voltages.some((v) => Math.abs(v * 10 - Math.round(v * 10)) > 1e-6)).toBe(true);
   });
 
-  it("publishes retained attributes whose units are the simulator's scaler_unit, and retained online status", async () => {
-    // A late subscriber sees only what is retained.
+  it("publishes attributes whose units are the simulator's scaler_unit and online status, not retained", async () => {
+    // A late subscriber sees only what is retained: the bridge state, nothing of a meter.
     const late = await record(broker.url);
-    await waitUntil(
-      () => METERS.every((id) => late.last(`dlms/${id}/attributes`) && late.last(`dlms/${id}/status`)),
-      "retained attributes and status of every meter",
-    );
     await waitUntil(() => late.last("dlms/bridge/state") !== undefined, "retained bridge state");
     expect(late.last("dlms/bridge/state")).toMatchObject({ payload: "online", retain: true });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(late.messages.filter((m) => m.retain).map((m) => m.topic)).toEqual(["dlms/bridge/state"]);
 
     for (const [i, id] of METERS.entries()) {
       const slot = sim.meters[i]!;
-      const attributes = late.last(`dlms/${id}/attributes`)!;
-      expect(attributes.retain).toBe(true);
+      const attributes = recorder.last(`dlms/${id}/attributes`)!;
+      expect(attributes.retain).toBe(false);
       const expectedUnits = Object.fromEntries(
         REGISTER_SETS.default!.map((spec) => {
           const result = slot.model.get(spec.classId, parseObis(spec.obis), 3);
@@ -159,9 +157,14 @@ describe("dlms-bridge run: three meters to MQTT", () => {
         transport: TRANSPORT[id],
         ...expectedUnits,
       });
-      const status = late.last(`dlms/${id}/status`)!;
-      expect(status.retain).toBe(true);
+      const status = recorder.last(`dlms/${id}/status`)!;
+      expect(status.retain).toBe(false);
       expect(JSON.parse(status.payload)).toEqual({ meter: id, status: "online" });
+      // The gateway's order: connect request, status online, attributes, then readings.
+      const first = (topic: string) => recorder.messages.findIndex((m) => m.topic === `dlms/${id}/${topic}`);
+      expect(first("connect")).toBeLessThan(first("status"));
+      expect(first("status")).toBeLessThan(first("attributes"));
+      expect(first("attributes")).toBeLessThan(first("telemetry"));
     }
     await late.close();
   });

@@ -17,27 +17,33 @@ describe("deliveryHooks", () => {
     temp.cleanup();
   });
 
-  it("stores readings in the outbox and turns attributes and status into retained messages", async () => {
+  it("stores readings in the outbox and hands attributes and reachability to the gateway presence", async () => {
     const outbox = new Outbox(db, { maxRows: 100 });
     const writer = new OutboxWriter(outbox);
-    const retained: Array<[string, string]> = [];
+    const calls: unknown[][] = [];
     const errors: object[] = [];
     const hooks = deliveryHooks(
       writer,
-      { publishRetained: (topic, payload) => retained.push([topic, payload]) },
+      {
+        online: (meter) => calls.push(["online", meter]),
+        offline: (meter) => calls.push(["offline", meter]),
+        attributes: (meter, attrs) => calls.push(["attributes", meter, attrs]),
+      },
       { error: (details: object) => errors.push(details) },
     );
+    hooks.onMeterStatus("m1", true);
     hooks.onReading({ meter: "m1", ts: 5, values: { voltage: 230 } });
-    hooks.onAttributes("m1", { serial_number: "123", transport: "hdlc", unit_voltage: "V" });
+    hooks.onAttributes("m1", { serial_number: "123" });
     hooks.onMeterStatus("m1", false);
     await writer.flush();
 
     expect(outbox.peek(10).map((row) => [row.topic, row.payload])).toEqual([
       ["dlms/m1/telemetry", '{"meter":"m1","ts":5,"values":{"voltage":230}}'],
     ]);
-    expect(retained).toEqual([
-      ["dlms/m1/attributes", '{"meter":"m1","serial_number":"123","transport":"hdlc","unit_voltage":"V"}'],
-      ["dlms/m1/status", '{"meter":"m1","status":"offline"}'],
+    expect(calls).toEqual([
+      ["online", "m1"],
+      ["attributes", "m1", { serial_number: "123" }],
+      ["offline", "m1"],
     ]);
     expect(errors).toEqual([]);
   });
@@ -47,7 +53,7 @@ describe("deliveryHooks", () => {
     const errors: Array<Record<string, unknown>> = [];
     const hooks = deliveryHooks(
       new OutboxWriter(outbox),
-      { publishRetained: () => {} },
+      { online: () => {}, offline: () => {}, attributes: () => {} },
       { error: (details: object) => errors.push(details as Record<string, unknown>) },
     );
     hooks.onReading({ meter: "m9", ts: 5, values: { voltage: Number.NaN } });
