@@ -34,6 +34,8 @@ export interface HostileMeterOptions {
   delayMs?: number;
   /** slow-bytes: pause between bytes. Default 300 ms. */
   slowByteMs?: number;
+  /** Largest HDLC information field the meter offers (the client's proposal may lower it). Default 128. */
+  maxInfo?: number;
 }
 
 export interface HostileMeter {
@@ -79,7 +81,7 @@ export async function startHostileMeter(options: HostileMeterOptions): Promise<H
 }
 
 class HostileConnection {
-  private readonly link = new HdlcLink({ role: "server", clientAddress: 16, serverAddress: { logical: 1 } });
+  private readonly link: HdlcLink;
   /** Once misbehaving by hand (endless segmentation), frames are read here instead of by the link. */
   private ownDeframer: HdlcDeframer | undefined;
   private timers = new Set<NodeJS.Timeout>();
@@ -94,6 +96,13 @@ class HostileConnection {
     private readonly options: HostileMeterOptions,
     private readonly sent: { bytes: number },
   ) {
+    const info = options.maxInfo;
+    this.link = new HdlcLink({
+      role: "server",
+      clientAddress: 16,
+      serverAddress: { logical: 1 },
+      ...(info === undefined ? {} : { proposed: { maxInfoTx: info, maxInfoRx: info } }),
+    });
     socket.on("data", (bytes) => this.onData(bytes));
   }
 
