@@ -51,7 +51,7 @@ ${READ_HLS_USAGE}
   --attr N              attribute to read (default 2, value)
   --timeout MS          per-step timeout in milliseconds (default 5000)
   --deadline D          the whole read (connect, every object, release) ends after D: seconds or 30s, 2m
-                        (default 120s)
+                        (default 120s; raise it for a long load profile range over a slow line)
   --max-reply BYTES     largest reply accepted from the meter: 65536, 256k, 1M (default 256k)
   --disc-first          send DISC before SNRM (frees a meter left busy by a dead client)
   --from ISO --to ISO   with --obis 7/<OBIS>/2 (a load profile): the rows captured in that time range, e.g.
@@ -317,7 +317,10 @@ async function executeRead(plan: ReadPlan, output: { json: boolean; trace: boole
     link: plan.link,
     auth: plan.auth,
     timeoutMs: plan.timeoutMs,
-    requestDeadlineMs: Math.min(plan.requestDeadlineMs ?? DEFAULT_DEADLINE_TIMEOUTS * plan.timeoutMs, plan.deadlineMs),
+    // A profile read streams its rows (nothing piles up), so it may take all of --deadline; other GETs keep theirs.
+    requestDeadlineMs: plan.profile
+      ? plan.deadlineMs
+      : Math.min(plan.requestDeadlineMs ?? DEFAULT_DEADLINE_TIMEOUTS * plan.timeoutMs, plan.deadlineMs),
     ...(plan.maxReplyBytes === undefined ? {} : { maxReplyBytes: plan.maxReplyBytes }),
     discFirst: plan.discFirst,
     ...(output.trace
@@ -335,9 +338,11 @@ async function executeRead(plan: ReadPlan, output: { json: boolean; trace: boole
     expired = true;
     client.close();
   }, plan.deadlineMs);
+  const explain = (error: unknown): unknown =>
+    expired ? new Error(`read deadline of ${plan.deadlineMs / 1000} s passed: ${messageOf(error)}`) : error;
   if (plan.profile) {
     try {
-      return await executeProfileRead(client, plan.profile, where, output.json, io);
+      return await executeProfileRead(client, plan.profile, where, output.json, io, explain);
     } finally {
       clearTimeout(deadline);
     }
@@ -349,10 +354,7 @@ async function executeRead(plan: ReadPlan, output: { json: boolean; trace: boole
   } catch (error) {
     clearTimeout(deadline);
     client.close();
-    const shown = expired
-      ? new Error(`read deadline of ${plan.deadlineMs / 1000} s passed: ${messageOf(error)}`)
-      : error;
-    reportFailure(shown, where, output.json, io);
+    reportFailure(explain(error), where, output.json, io);
     return EXIT_FAILURE;
   }
   try {
@@ -381,13 +383,14 @@ async function executeProfileRead(
   where: string,
   json: boolean,
   io: CliIo,
+  explain: (error: unknown) => unknown,
 ): Promise<number> {
   try {
     await client.connect();
     await printProfile(client, request, json, io);
   } catch (error) {
     client.close();
-    reportFailure(error, where, json, io);
+    reportFailure(explain(error), where, json, io);
     return EXIT_FAILURE;
   }
   await client.release().catch(() => undefined);
