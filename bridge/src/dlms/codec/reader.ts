@@ -7,7 +7,7 @@ import { DecodeError } from "../errors.js";
  */
 export class ByteReader {
   private pos: number;
-  private readonly view: DataView;
+  private dataView: DataView | undefined;
 
   constructor(
     readonly bytes: Uint8Array,
@@ -15,7 +15,15 @@ export class ByteReader {
     private readonly end = bytes.length,
   ) {
     this.pos = start;
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  /**
+   * Only for 64-bit and float reads. Made on first use: touching `bytes.buffer` moves a small (on-heap) array
+   * off the heap, which costs more than the decoding itself, so integer reads assemble bytes instead.
+   */
+  private get view(): DataView {
+    this.dataView ??= new DataView(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength);
+    return this.dataView;
   }
 
   get offset(): number {
@@ -52,19 +60,23 @@ export class ByteReader {
     return this.bytes[this.need(1, what)]!;
   }
   readInt8(what = "int8"): number {
-    return this.view.getInt8(this.need(1, what));
+    return (this.bytes[this.need(1, what)]! << 24) >> 24;
   }
   readUInt16(what = "uint16"): number {
-    return this.view.getUint16(this.need(2, what));
+    const at = this.need(2, what);
+    const b = this.bytes;
+    return (b[at]! << 8) | b[at + 1]!;
   }
   readInt16(what = "int16"): number {
-    return this.view.getInt16(this.need(2, what));
+    return (this.readUInt16(what) << 16) >> 16;
   }
   readUInt32(what = "uint32"): number {
-    return this.view.getUint32(this.need(4, what));
+    return this.readInt32(what) >>> 0;
   }
   readInt32(what = "int32"): number {
-    return this.view.getInt32(this.need(4, what));
+    const at = this.need(4, what);
+    const b = this.bytes;
+    return (b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!;
   }
   readUInt64(what = "uint64"): bigint {
     return this.view.getBigUint64(this.need(8, what));

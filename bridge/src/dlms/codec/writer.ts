@@ -1,12 +1,20 @@
 /** Big-endian growable byte writer, the counterpart of ByteReader. */
 export class ByteWriter {
   private buf: Uint8Array;
-  private view: DataView;
+  private dataView: DataView | undefined;
   private len = 0;
 
   constructor(initialCapacity = 64) {
     this.buf = new Uint8Array(initialCapacity);
-    this.view = new DataView(this.buf.buffer);
+  }
+
+  /**
+   * Only for 64-bit and float writes. Made on first use: touching `buf.buffer` moves a small (on-heap) array off
+   * the heap, which costs more than the encoding itself, so integer writes store bytes directly.
+   */
+  private get view(): DataView {
+    this.dataView ??= new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
+    return this.dataView;
   }
 
   get length(): number {
@@ -22,7 +30,7 @@ export class ByteWriter {
       const next = new Uint8Array(cap);
       next.set(this.buf.subarray(0, at));
       this.buf = next;
-      this.view = new DataView(next.buffer);
+      this.dataView = undefined;
     }
     this.len += n;
     return at;
@@ -35,28 +43,29 @@ export class ByteWriter {
   }
   writeInt8(v: number): this {
     const at = this.ensure(1);
-    this.view.setInt8(at, v);
+    this.buf[at] = v & 0xff;
     return this;
   }
   writeUInt16(v: number): this {
     const at = this.ensure(2);
-    this.view.setUint16(at, v);
+    this.buf[at] = (v >>> 8) & 0xff;
+    this.buf[at + 1] = v & 0xff;
     return this;
   }
   writeInt16(v: number): this {
-    const at = this.ensure(2);
-    this.view.setInt16(at, v);
-    return this;
+    return this.writeUInt16(v);
   }
   writeUInt32(v: number): this {
     const at = this.ensure(4);
-    this.view.setUint32(at, v);
+    const b = this.buf;
+    b[at] = (v >>> 24) & 0xff;
+    b[at + 1] = (v >>> 16) & 0xff;
+    b[at + 2] = (v >>> 8) & 0xff;
+    b[at + 3] = v & 0xff;
     return this;
   }
   writeInt32(v: number): this {
-    const at = this.ensure(4);
-    this.view.setInt32(at, v);
-    return this;
+    return this.writeUInt32(v);
   }
   writeUInt64(v: bigint): this {
     const at = this.ensure(8);
@@ -90,7 +99,8 @@ export class ByteWriter {
     return this;
   }
   setUInt16At(offset: number, v: number): this {
-    this.view.setUint16(offset, v);
+    this.buf[offset] = (v >>> 8) & 0xff;
+    this.buf[offset + 1] = v & 0xff;
     return this;
   }
 

@@ -103,7 +103,11 @@ export class HdlcDeframer {
       const total = length + 2;
       if (avail < total) return this.checkEarly(length) ?? this.idle();
       // A view when parsing a caller's chunk in place (it is never written to); a copy out of our own buffer.
-      const frameBytes = this.owned ? b.slice(s, s + total) : b.subarray(s, s + total);
+      const frameBytes = this.owned
+        ? b.slice(s, s + total)
+        : s === 0 && total === b.length
+          ? b // the chunk is exactly this frame (the usual case): not even a view
+          : b.subarray(s, s + total);
       try {
         const frame = decodeFrame(frameBytes);
         this.start += total - 1; // keep the closing flag: it may also open the next frame

@@ -125,6 +125,11 @@ export class HdlcLink implements DataLink {
     info.set(llc);
     info.set(apdu, llc.length);
     const size = this.negotiated.maxInfoTx;
+    if (info.length <= size) {
+      this.sendQueue.push({ info, segmented: false }); // the usual case: no view (a view moves small arrays off-heap)
+      this.pump();
+      return;
+    }
     for (let at = 0; at < info.length; at += size) {
       const end = Math.min(at + size, info.length);
       this.sendQueue.push({ info: info.subarray(at, end), segmented: end < info.length });
@@ -427,15 +432,22 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 }
 
 /** The "frame" event; its trace summary is only built if someone reads it (most frames are never traced). */
+class RxFrameEvent {
+  readonly type = "frame";
+  readonly direction = "rx";
+  private text: string | undefined;
+
+  constructor(
+    readonly bytes: Uint8Array,
+    private readonly frame: HdlcFrame,
+  ) {}
+
+  get summary(): string {
+    this.text ??= describeFrame(this.frame);
+    return this.text;
+  }
+}
+
 function frameEvent(bytes: Uint8Array, frame: HdlcFrame): LinkEvent {
-  let summary: string | undefined;
-  return {
-    type: "frame",
-    direction: "rx",
-    bytes,
-    get summary() {
-      summary ??= describeFrame(frame);
-      return summary;
-    },
-  };
+  return new RxFrameEvent(bytes, frame);
 }

@@ -40,7 +40,9 @@ export function encodeWrapper(src: number, dst: number, payload: Uint8Array): Ui
 export function decodeWrapper(bytes: Uint8Array, maxPduLength = MAX_WRAPPER_PAYLOAD): WrapperPdu {
   const r = new ByteReader(bytes);
   const header = readHeader(r, maxPduLength);
-  const payload = r.readBytes(header.length, "wrapper payload").slice();
+  const at = r.offset;
+  r.skip(header.length, "wrapper payload");
+  const payload = bytes.slice(at, at + header.length); // a copy, not a view: views move small arrays off-heap
   if (r.isMore()) throw new DecodeError("malformed", `${r.remaining} byte(s) after the wrapper payload`, r.offset);
   return { version: header.version, srcWPort: header.srcWPort, dstWPort: header.dstWPort, payload };
 }
@@ -91,7 +93,7 @@ export class WrapperDeframer {
     const head = this.peek(WRAPPER_HEADER_LENGTH);
     let length: number;
     try {
-      length = readHeader(new ByteReader(head), this.maxPduLength).length;
+      length = readHeader(new ByteReader(head, 0, WRAPPER_HEADER_LENGTH), this.maxPduLength).length;
     } catch (e) {
       const bytes = this.take(this.buffered);
       return { error: e as DecodeError, bytes };
@@ -102,10 +104,10 @@ export class WrapperDeframer {
     return { frame: decodeWrapper(bytes, this.maxPduLength), bytes };
   }
 
-  /** The first n buffered bytes, copying only those (a PDU dribbling in byte by byte must not cost O(n²)). */
+  /** An array starting with the first n buffered bytes, copying only those (a PDU dribbling in byte by byte must not cost O(n²)). */
   private peek(n: number): Uint8Array {
     const first = this.chunks[0]!;
-    if (first.length >= n) return first.subarray(0, n);
+    if (first.length >= n) return first; // the caller reads only the first n bytes
     const out = new Uint8Array(n);
     let at = 0;
     for (const chunk of this.chunks) {
@@ -119,6 +121,12 @@ export class WrapperDeframer {
 
   private take(n: number): Uint8Array {
     const all = this.chunks.length === 1 ? this.chunks[0]! : joinBytes(this.chunks);
+    if (n === all.length) {
+      // Exactly one PDU buffered (the usual case): it is already our own copy.
+      this.chunks = [];
+      this.buffered -= n;
+      return all;
+    }
     const out = all.slice(0, n);
     this.chunks = n < all.length ? [all.subarray(n)] : [];
     this.buffered -= n;
