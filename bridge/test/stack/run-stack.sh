@@ -17,6 +17,7 @@
 # (SIGINT: disconnects sent on restart), the offline meter stays disconnected across a gateway restart; `verify`
 # exits 0 only with proof of delivery; tb-gateway/config unchanged (git status) after the run.
 #   KEEP=1  leave the project running (then: docker compose -p <project> down -v)   TIMEOUT=90 per wait
+#   TB_GATEWAY_IMAGE=<image>  the gateway image to use instead of a local thingsboard/tb-gateway one
 set -uo pipefail
 cd "$(dirname "$0")/../../.."
 REPO=$PWD
@@ -50,8 +51,9 @@ trap cleanup EXIT INT TERM
 
 # ---- images ---------------------------------------------------------------------------------------------------
 GW_PINNED=$(sed -n 's/^ *image: \(thingsboard\/tb-gateway:[^ ]*\)$/\1/p' docker-compose.yml | head -1)
-GW_IMAGE=
-if docker image inspect "$GW_PINNED" >/dev/null 2>&1; then GW_IMAGE=$GW_PINNED
+GW_IMAGE=${TB_GATEWAY_IMAGE:-}
+if [ -n "$GW_IMAGE" ]; then docker image inspect "$GW_IMAGE" >/dev/null 2>&1 || { log "FAIL: TB_GATEWAY_IMAGE=$GW_IMAGE: no such image"; exit 1; }
+elif docker image inspect "$GW_PINNED" >/dev/null 2>&1; then GW_IMAGE=$GW_PINNED
 else GW_IMAGE=$(docker images thingsboard/tb-gateway --format '{{.Repository}}:{{.Tag}}' | grep -v '<none>' | head -1); fi
 GRAFANA_IMAGE=$(sed -n 's/^ *image: \(grafana\/grafana:[^ ]*\)$/\1/p' docker-compose.yml | head -1)
 have_grafana=0; docker image inspect "$GRAFANA_IMAGE" >/dev/null 2>&1 && have_grafana=1
@@ -91,6 +93,7 @@ services:
   prometheus:
     ports: !override ["127.0.0.1::9090"]
   grafana:
+$( [ "$have_grafana" = 1 ] || echo '    profiles: ["no-grafana-image-here"]' )
     env_file: !override [{ path: "$W/grafana.env", required: true }]
     ports: !override ["127.0.0.1::3000"]
   tb-gateway:
@@ -151,7 +154,53 @@ done
 if readings_of sim2 | values_of | grep -q "\"$CUSTOM_KEY\":"; then ok "sim2 carries its custom register key $CUSTOM_KEY"
 else bad "sim2's readings have no $CUSTOM_KEY: $(readings_of sim2 | head -1)"; fi
 
+# verify as `make verify` runs it, against this project (COMPOSE_PROJECT_NAME/COMPOSE_FILE are exported); $1 = label.
+# Exit status must equal its ✘ count, exit 0 only with delivery proven; with a gateway it must prove delivery.
+run_verify() {
+  node bridge/bin/dlms-bridge.js verify --bridge-url "http://127.0.0.1:$BRIDGE_PORT" --mqtt-url "mqtt://127.0.0.1:$MQTT_PORT" \
+    --since-minutes 10 --outbox-sample-seconds 3 >"$W/verify-$1.txt" 2>&1
+  verify_rc=$?
+  sed 's/^/    /' "$W/verify-$1.txt"
+  delivery=$(grep 'gateway delivered readings to ThingsBoard' "$W/verify-$1.txt")
+  code7=$(grep 'zero "code 7"' "$W/verify-$1.txt")
+  crosses=$(grep -c '^✘' "$W/verify-$1.txt")
+  [ "$verify_rc" = "$crosses" ] && ok "verify ($1): exit status $verify_rc = number of ✘ lines" || bad "verify ($1): exit $verify_rc but $crosses ✘ line(s)"
+  if [ "$verify_rc" = 0 ] && [[ $delivery != ✔* ]]; then bad "verify exited 0 without proof of delivery: $delivery"; fi
+  if [ -n "$GW_IMAGE" ]; then
+    [[ $delivery == ✔* ]] && ok "verify proved delivery: ${delivery#* — }" || bad "verify did not prove delivery: $delivery"
+    [[ $code7 == ✔* ]] && ok "verify: no code 7 while connected" || bad "verify code-7 check: $code7"
+  else
+    [[ $delivery == "- "*"skipped: "* ]] && ok "verify: delivery skipped (no gateway), not ✔" || bad "verify delivery line without a gateway: $delivery"
+    [[ $code7 == "- "*"skipped: "* ]] && ok "verify: code-7 check skipped (no gateway seen connected), not ✔" || bad "verify code-7 line without a gateway: $code7"
+    [ "$verify_rc" != 0 ] && ok "verify exit $verify_rc without a gateway (no proof, no exit 0)" || bad "verify exit 0 without a gateway"
+  fi
+}
+
 # ---- the gateway's side (ThingsBoard stand-in) -------------------------------------------------------------------
+check_gw_telemetry() {
+  # Every telemetry entry the gateway sent: "<device> <ts> <values json>".
+  gw_lines v1/gateway/telemetry | node -e '
+    for (const l of require("fs").readFileSync(0,"utf8").split("\n").filter(Boolean)) {
+      for (const [d, entries] of Object.entries(JSON.parse(l))) for (const e of [].concat(entries)) console.log(d, e.ts, JSON.stringify(e.values ?? e));
+    }' >"$W/gw-telemetry.txt"
+  if [ -s "$W/gw-telemetry.txt" ]; then
+    # Entries for readings published since the observer subscribed must carry one of those readings' ts (a
+    # gateway that stamps its receive time matches none); older readings (before the observer) are not judged.
+    for m in sim1 sim2 sim3; do readings_of $m | values_of | cut -d' ' -f1 | sed "s/^/$m /"; done >"$W/published-ts.txt"
+    judged=$(awk 'NR==FNR { if (!($1 in first) || $2 < first[$1]) first[$1] = $2; next }
+                  ($1 in first) && $2 >= first[$1] { print $1, $2 }' "$W/published-ts.txt" "$W/gw-telemetry.txt")
+    unmatched=$(grep -vxF -f "$W/published-ts.txt" <<<"$judged" | head -3)
+    n_judged=$(grep -c . <<<"$judged")
+    if [ "$n_judged" -lt 3 ]; then bad "only $n_judged telemetry entries at ThingsBoard to compare with the published readings"
+    elif [ -z "$unmatched" ]; then ok "all $n_judged telemetry entries at ThingsBoard carry a published reading's own ts"
+    else bad "telemetry at ThingsBoard with a ts no published reading had (the gateway's receive time?): $unmatched"; fi
+    grep -E '^sim[0-9]+ ' "$W/gw-telemetry.txt" | grep -qE '"(meter|ts)":' \
+      && bad "meter/ts sent as telemetry keys: $(grep -E '"(meter|ts)":' "$W/gw-telemetry.txt" | head -1)" \
+      || ok "no meter/ts telemetry keys"
+    grep -q "^sim2 .*\"$CUSTOM_KEY\":" "$W/gw-telemetry.txt" && ok "custom key $CUSTOM_KEY reached ThingsBoard" \
+      || bad "custom key $CUSTOM_KEY did not reach ThingsBoard"
+  else bad "no v1/gateway/telemetry at the ThingsBoard stand-in within ${TIMEOUT}s"; fi
+}
 gw_lines() { grep "^[0-9.]* $1 " "$CAP" 2>/dev/null | cut -d' ' -f3-; }
 if [ -n "$GW_IMAGE" ]; then
   deadline=$(($(date +%s) + TIMEOUT))
@@ -161,22 +210,13 @@ if [ -n "$GW_IMAGE" ]; then
   for m in sim1 sim2 sim3; do
     gw_lines v1/gateway/connect | grep -q "\"device\": *\"$m\"" && ok "v1/gateway/connect for $m" || bad "no v1/gateway/connect for $m"
   done
-  # Every telemetry entry the gateway sent: "<device> <ts> <values json>".
-  gw_lines v1/gateway/telemetry | node -e '
-    for (const l of require("fs").readFileSync(0,"utf8").split("\n").filter(Boolean)) {
-      for (const [d, entries] of Object.entries(JSON.parse(l))) for (const e of [].concat(entries)) console.log(d, e.ts, JSON.stringify(e.values ?? e));
-    }' >"$W/gw-telemetry.txt"
-  if [ -s "$W/gw-telemetry.txt" ]; then
-    published_ts=$(for m in sim1 sim2 sim3; do readings_of $m | values_of | sed "s/^/$m /" | cut -d' ' -f1,2; done)
-    unmatched=$(awk '$1 ~ /^sim/ {print $1, $2}' "$W/gw-telemetry.txt" | grep -vxF -f <(printf '%s\n' "$published_ts") | head -3)
-    [ -z "$unmatched" ] && ok "every telemetry entry at ThingsBoard carries a reading's own ts" \
-      || bad "telemetry with a ts no reading had (gateway receive time?): $unmatched"
-    grep -E '^sim[0-9]+ ' "$W/gw-telemetry.txt" | grep -qE '"(meter|ts)":' \
-      && bad "meter/ts sent as telemetry keys: $(grep -E '"(meter|ts)":' "$W/gw-telemetry.txt" | head -1)" \
-      || ok "no meter/ts telemetry keys"
-    grep -q "^sim2 .*\"$CUSTOM_KEY\":" "$W/gw-telemetry.txt" && ok "custom key $CUSTOM_KEY reached ThingsBoard" \
-      || bad "custom key $CUSTOM_KEY did not reach ThingsBoard"
-  else bad "no v1/gateway/telemetry at the ThingsBoard stand-in within ${TIMEOUT}s"; fi
+  # verify needs a statistics report (every 60 s) with telemetry acknowledged by ThingsBoard; every meter is up.
+  deadline=$(($(date +%s) + 150))
+  until dc logs --no-color tb-gateway 2>/dev/null | grep 'Collected regular statistics' | grep -q "'platformTsProduced': [1-9]"; do
+    [ "$(date +%s)" -lt "$deadline" ] || break; sleep 5
+  done
+  run_verify all-up
+  [ "$verify_rc" = 0 ] && ok "verify exit 0 with every meter up and delivery proven" || bad "verify exit $verify_rc with every meter up"
 
   # sim3 goes offline: its simulator stops. The gateway must disconnect it and keep it disconnected across its own
   # restart (a graceful one: SIGINT makes it send a disconnect for every connected device).
@@ -195,37 +235,16 @@ if [ -n "$GW_IMAGE" ]; then
   sleep 10
   after=$(tail -n +"$((mark + 1))" "$CAP")
   grep ' v1/gateway/telemetry ' <<<"$after" | grep -q '"sim1"' && ok "gateway back after restart (sim1 telemetry)" || bad "no sim1 telemetry after the gateway restart"
-  grep -E ' v1/gateway/(connect|telemetry|attributes) ' <<<"$after" | grep -q '"sim3"' \
-    && bad "offline sim3 re-connected after the gateway restart: $(grep '"sim3"' <<<"$after" | head -1 | cut -c1-200)" \
-    || ok "offline sim3 stayed disconnected across the gateway restart"
-  # verify needs a statistics report (every 60 s) with telemetry acknowledged by ThingsBoard.
-  deadline=$(($(date +%s) + 150))
-  until dc logs --no-color tb-gateway 2>/dev/null | grep 'Collected regular statistics' | grep -q "'platformTsProduced': [1-9]"; do
-    [ "$(date +%s)" -lt "$deadline" ] || break; sleep 5
-  done
+  back=$(grep -E ' v1/gateway/(connect|telemetry|attributes) ' <<<"$after" | grep '"sim3"' | head -2 | cut -c1-200)
+  [ -z "$back" ] && ok "offline sim3 stayed disconnected across the gateway restart" \
+    || bad "offline sim3 came back after the gateway restart: $back"
+  check_gw_telemetry
 else
   skip "gateway checks (connect per meter, readings' own ts at ThingsBoard, custom key, no meter/ts keys, SIGINT on restart, offline meter across a gateway restart): no gateway image"
   log "        (replayed without Docker: bridge/test/stack/tb-gateway-start.test.ts, bridge/test/stack/gateway*.test.ts)"
+  run_verify no-gateway
 fi
 
-# ---- verify: exit 0 only with proof -------------------------------------------------------------------------------
-node bridge/bin/dlms-bridge.js verify --bridge-url "http://127.0.0.1:$BRIDGE_PORT" --mqtt-url "mqtt://127.0.0.1:$MQTT_PORT" \
-  --since-minutes 10 --outbox-sample-seconds 3 >"$W/verify.txt" 2>&1
-verify_rc=$?
-sed 's/^/    /' "$W/verify.txt"
-delivery=$(grep 'gateway delivered readings to ThingsBoard' "$W/verify.txt")
-code7=$(grep 'zero "code 7"' "$W/verify.txt")
-crosses=$(grep -c '^✘' "$W/verify.txt")
-[ "$verify_rc" = "$crosses" ] && ok "verify: exit status $verify_rc = number of ✘ lines" || bad "verify: exit $verify_rc but $crosses ✘ line(s)"
-if [ "$verify_rc" = 0 ] && [[ $delivery != ✔* ]]; then bad "verify exited 0 without proof of delivery: $delivery"; fi
-if [ -n "$GW_IMAGE" ]; then
-  [[ $delivery == ✔* ]] && ok "verify proved delivery: ${delivery#* — }" || bad "verify did not prove delivery: $delivery"
-  [[ $code7 == ✔* ]] && ok "verify: no code 7 while connected" || bad "verify code-7 check: $code7"
-else
-  [[ $delivery == "- "*"skipped: "* ]] && ok "verify: delivery skipped (no gateway), not ✔" || bad "verify delivery line without a gateway: $delivery"
-  [[ $code7 == "- "*"skipped: "* ]] && ok "verify: code-7 check skipped (no gateway seen connected), not ✔" || bad "verify code-7 line without a gateway: $code7"
-  [ "$verify_rc" != 0 ] && ok "verify exit $verify_rc without a gateway (no proof, no exit 0)" || bad "verify exit 0 without a gateway"
-fi
 kill "$observer" 2>/dev/null
 
 # ---- the tracked gateway config is untouched ------------------------------------------------------------------------

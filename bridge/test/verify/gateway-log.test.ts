@@ -34,7 +34,20 @@ const STARTUP = [
   "2026-12-02 14:30:02.010 - |INFO| - [mqtt_connector.py] - mqtt_connector - _on_connect - 540 - MQTT Connector DLMS bridge (Mosquitto) connected to mosquitto:1884 - successfully.",
 ].map((l) => PREFIX + l);
 
+/** A report logged by gateway 3.8.3 (run from its source with tb-gateway/config, 3 meters at 2 s, 60 s period). */
+const REAL_REPORT = `tb-gateway-1  | 2026-12-02 15:20:03.777 - |INFO| - [statistics_service.py] - statistics_service - __send_statistics - 234 - Collected regular statistics: {'machineStats': {'totalCpuUsage': 1040.14, 'diskUsage': 27.1, 'freeMemory': 14.0, 'freeDisk': '74.0G', 'gwProcessCpuUsage': 5.0, 'gwMemory': 0.2, 'gwProcessMemoryFullInfo': {'rss': 53145600, 'vms': 1251266560, 'shared': 20283392, 'text': 2834432, 'lib': 0, 'data': 214065152, 'dirty': 0, 'uss': 49188864, 'pss': 50209792, 'swap': 0}, 'msgsSentToPlatform': 69, 'msgsReceivedFromPlatform': 12}, 'serviceStats': {'storageMsgPulled': 70, 'storageMsgCount': 0, 'platformMsgPushed': 70, 'platformAttrProduced': 6, 'platformTsProduced': 224}, 'connectorsStats': {'DLMS bridge (Mosquitto)': {'storageMsgPushed': 130, 'connectorMsgsReceived': 60, 'connectorBytesReceived': 9741}, 'DLMS bridge (Mosquitto)_converter': {'convertersMsgProcessed': 60, 'convertersAttrProduced': 0, 'convertersTsProduced': 210}}}`;
+
 describe("gateway statistics lines", () => {
+  it("reads a report as 3.8.3 logs it (nested machine stats, a converter entry per connector)", () => {
+    expect(parseStatisticsLine(REAL_REPORT)).toEqual({
+      at: "2026-12-02 15:20:03",
+      platformMsgPushed: 70,
+      platformTsProduced: 224,
+      storageMsgPulled: 70,
+      connectorMsgsReceived: 60,
+    });
+  });
+
   it("reads the service counters and sums the connectors' received messages", () => {
     expect(parseStatisticsLine(statsLine({ pulled: 30, pushed: 30, ts: 150 }, 30))).toEqual({
       at: "2026-12-02 14:31:05",
