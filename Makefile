@@ -60,6 +60,7 @@ bench: build
 	node --import tsx bench/poller-scale.ts
 	node --import tsx bench/bridge-e2e.ts
 	node --expose-gc --import tsx bench/profile-backfill.ts
+	node --import tsx bench/ciphered-get.ts
 
 # Fuzzing (method in bridge/test/fuzz/run.ts): >= 1,000,000 mutated inputs over every decoder; not in `make test`,
 # which runs a short pass. Crashing inputs are saved to bridge/test/fuzz/regressions/ and replayed by `make test`.

@@ -34,6 +34,12 @@ function observeEverything(metrics: BridgeMetrics): void {
   metrics.framesTotal.inc({ ...meter, direction: "rx" });
   metrics.frameBytesTotal.inc({ ...meter, direction: "rx" }, 42);
   metrics.framesDiscardedTotal.inc({ ...meter, reason: "bad-fcs" });
+  metrics.securityFailuresTotal.inc({ ...meter, check: "tag-mismatch" });
+  const profile = { ...meter, profile: "1.0.99.1.0.255" };
+  metrics.profileRowsTotal.inc(profile);
+  metrics.profileBackfillLagSeconds.set(profile, 900);
+  metrics.profileBackfillDuration.observe(profile, 1.5);
+  metrics.meterClockDriftSeconds.set(meter, -0.4);
   metrics.observeOutbox({ pending: () => 7, oldestAgeMs: () => 2500 });
 }
 

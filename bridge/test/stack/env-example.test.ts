@@ -48,7 +48,13 @@ describe(".env.example", () => {
     expect(result.ok ? [] : result.errors).toEqual([]);
     if (!result.ok) return;
     const byId = Object.fromEntries(result.config.meters.map((m) => [m.id, m]));
-    expect(Object.keys(byId).sort()).toEqual(["house", "pv", "sim1", "sim2", "sim3"]);
+    expect(Object.keys(byId).sort()).toEqual(["house", "idis", "pv", "sim1", "sim2", "sim3"]);
+    expect(byId.idis).toMatchObject({
+      transport: "wrapper",
+      clientAddress: 1,
+      auth: "hls-gmac",
+      hls: { security: "auth-enc", systemTitle: "4252494447453031", ic: "auto" },
+    });
     expect(byId.house).toMatchObject({ clientAddress: 1, auth: "low", serverPhysical: 1234, password: "00000000" });
     expect(byId.house!.registers.map((r) => r.obis)).toContain("1.1.32.7.0.255");
     expect(byId.house!.registers.every((r) => r.obis.startsWith("1.1."))).toBe(true);
@@ -60,6 +66,11 @@ describe(".env.example", () => {
       if (/TOKEN/.test(e.name)) expect.fail(`${e.name} must not be in .env.example (line ${e.line})`);
       if (/PASSWORD$/.test(e.name) && !e.commented) expect(e.value, e.name).toMatch(/^(|change-me.*)$/);
       if (/PASSWORD$/.test(e.name) && e.commented) expect(e.value, e.name).toMatch(/^(|0+)$/);
+      // Only the Green Book's published example keys, commented out.
+      if (/_(AUTH|BLOCK)_KEY$/.test(e.name)) {
+        expect(e.commented, e.name).toBe(true);
+        expect(["D0D1D2D3D4D5D6D7D8D9DADBDCDDDEDF", "000102030405060708090A0B0C0D0E0F"]).toContain(e.value);
+      }
     }
     // The Grafana password lives in grafana/grafana.env: .env reaches the bridge's environment whole.
     expect(entries.find((e) => e.name === "GRAFANA_ADMIN_PASSWORD")).toBeUndefined();
