@@ -63,7 +63,7 @@ export async function startBridge(config: BridgeConfig, log: Logger, options: St
     metrics,
     log,
   );
-  const presenceOptions: PresenceOptions = { ...DEFAULT_PRESENCE, ...options.presence };
+  const presenceOptions: PresenceOptions = { ...DEFAULT_PRESENCE, ...config.presence, ...options.presence };
   const presence = new GatewayPresence({ writer, outbox, acks: publisher, log }, presenceOptions);
   const stopPruning = schedulePruning(db, config.eventRetentionDays, (error) =>
     log.warn({ err: { message: (error as Error).message } }, "event pruning failed"),

@@ -24,6 +24,8 @@ export interface BridgeConfig {
   maxConcurrentConnects: number;
   breaker: { failureThreshold: number; openMs: number };
   eventRetentionDays: number;
+  /** Gateway presence (publish/presence.ts): disconnect delay after the offline status's PUBACK, repeat period (0 = off). */
+  presence: { settleMs: number; repeatMs: number };
 }
 
 export type LoadConfigResult = { ok: true; config: BridgeConfig } | { ok: false; errors: string[] };
@@ -68,6 +70,8 @@ export function loadConfig(env: NodeJS.ProcessEnv): LoadConfigResult {
   const failureThreshold = read(ENV.breakerFailureThreshold);
   const openSeconds = read(ENV.breakerOpenSeconds);
   const eventRetentionDays = read(ENV.eventRetentionDays);
+  const settleMs = read(ENV.gatewayDisconnectDelay);
+  const repeatMs = read(ENV.gatewayDisconnectRepeat);
 
   if (errors.length > 0) return { ok: false, errors };
   return {
@@ -89,6 +93,7 @@ export function loadConfig(env: NodeJS.ProcessEnv): LoadConfigResult {
       maxConcurrentConnects: maxConcurrentConnects!,
       breaker: { failureThreshold: failureThreshold!, openMs: openSeconds! * 1000 },
       eventRetentionDays: eventRetentionDays!,
+      presence: { settleMs: settleMs!, repeatMs: repeatMs! },
     },
   };
 }

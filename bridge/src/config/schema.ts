@@ -3,6 +3,7 @@
 import { existsSync } from "node:fs";
 import { hostname } from "node:os";
 import { LOG_LEVELS } from "../log.js";
+import { parseDuration } from "./duration.js";
 
 export interface EnvVariable<T> {
   name: string;
@@ -20,6 +21,14 @@ function integerIn(min: number, max: number) {
       throw new Error(`'${text}' is not an integer in ${min}..${max}`);
     }
     return value;
+  };
+}
+
+function durationIn(minMs: number, maxMs: number) {
+  return (text: string): number => {
+    const ms = parseDuration(text);
+    if (ms < minMs || ms > maxMs) throw new Error(`'${text}' is not between ${minMs / 1000}s and ${maxMs / 1000}s`);
+    return ms;
   };
 }
 
@@ -136,6 +145,19 @@ export const ENV = {
     description: "Days meter events are kept in the database",
     example: "7",
     parse: withDefault("7", integerIn(1, 3650)),
+  },
+  gatewayDisconnectDelay: {
+    name: "GATEWAY_DISCONNECT_DELAY",
+    description:
+      "Delay between the broker's ack of a meter's offline status and its gateway disconnect (the gateway needs ~0.3 s for the status; 1s..10m)",
+    example: "2s",
+    parse: withDefault("2s", durationIn(1000, 600_000)),
+  },
+  gatewayDisconnectRepeat: {
+    name: "GATEWAY_DISCONNECT_REPEAT",
+    description: "While a meter is offline its gateway disconnect is repeated this often (5s..1d, or off)",
+    example: "60s",
+    parse: withDefault("60s", (text: string) => (text === "off" ? 0 : durationIn(5000, 86_400_000)(text))),
   },
 } satisfies Record<string, EnvVariable<unknown>>;
 

@@ -18,6 +18,7 @@ describe("loadConfig", () => {
       maxConcurrentConnects: 32,
       breaker: { failureThreshold: 5, openMs: 60_000 },
       eventRetentionDays: 7,
+      presence: { settleMs: 2000, repeatMs: 60_000 },
     });
   });
 
@@ -36,6 +37,8 @@ describe("loadConfig", () => {
       BREAKER_FAILURE_THRESHOLD: "3",
       BREAKER_OPEN_SECONDS: "30",
       EVENT_RETENTION_DAYS: "2",
+      GATEWAY_DISCONNECT_DELAY: "1500ms",
+      GATEWAY_DISCONNECT_REPEAT: "off",
     });
     if (!result.ok) throw new Error(result.errors.join("\n"));
     expect(result.config).toMatchObject({
@@ -47,6 +50,7 @@ describe("loadConfig", () => {
       maxConcurrentConnects: 4,
       breaker: { failureThreshold: 3, openMs: 30_000 },
       eventRetentionDays: 2,
+      presence: { settleMs: 1500, repeatMs: 0 },
     });
   });
 
@@ -62,6 +66,8 @@ describe("loadConfig", () => {
       HTTP_PORT: "http",
       OUTBOX_MAX_ROWS: "0",
       LOG_LEVEL: "loud",
+      GATEWAY_DISCONNECT_DELAY: "200ms",
+      GATEWAY_DISCONNECT_REPEAT: "60",
     });
     if (result.ok) throw new Error("expected errors");
     expect(result.errors).toEqual(
@@ -75,6 +81,9 @@ describe("loadConfig", () => {
         expect.stringMatching(/^HTTP_PORT: 'http' is not an integer/),
         expect.stringMatching(/^OUTBOX_MAX_ROWS: '0' is not an integer in 1\.\./),
         expect.stringMatching(/^LOG_LEVEL: 'loud' is not one of/),
+        // 200 ms measured too short for the gateway's data path; a bare number has no unit.
+        "GATEWAY_DISCONNECT_DELAY: '200ms' is not between 1s and 600s",
+        expect.stringMatching(/^GATEWAY_DISCONNECT_REPEAT: '60' is not a duration/),
       ]),
     );
     const text = result.errors.join("\n");
