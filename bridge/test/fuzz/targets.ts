@@ -1,13 +1,17 @@
 // One fuzz target per decoder that takes bytes from a meter (or text from an operator). "Typed" means: the
 // decoder refused the input with one of the stack's error classes (bridge/src/dlms/errors.ts: DlmsError and its
 // subclasses DecodeError, SizeLimitError, RemoteProtocolError, ...); the client-level target may also answer with a
-// ClientError (client/errors.ts: ProtocolViolationError, ReplyTooLargeError...), and the meter URL parser with a
-// ConfigError. Anything else (RangeError, TypeError, a stack overflow) is a crash. Each target also checks what it
-// produces: a frame the deframer returns must decode, links only surface DlmsErrors as "discarded" events, etc.
+// ClientError (client/errors.ts: ProtocolViolationError, ReplyTooLargeError...), the meter URL parser with a
+// ConfigError, and the .env loader must not throw at all (it returns its list of problems). Anything else
+// (RangeError, TypeError, a stack overflow) is a crash. Each target also checks what it produces: a frame the
+// deframer returns must decode, links only surface DlmsErrors as "discarded" events, etc.
 
+import { readFileSync } from "node:fs";
+import { parse as parseDotenv } from "dotenv";
 import { ClientError, ProtocolViolationError } from "../../src/client/errors.js";
 import { type GetExchange, getNormal, getWithList } from "../../src/client/get-service.js";
 import { ConfigError } from "../../src/config/errors.js";
+import { loadConfig } from "../../src/config/load.js";
 import { parseMeterUrl } from "../../src/config/meter-url.js";
 import { decodeApdu, decodeApduLenient, describeApdu, encodeApdu } from "../../src/dlms/apdu/index.js";
 import type { Apdu, GetResponse } from "../../src/dlms/apdu/types.js";
@@ -21,6 +25,7 @@ import { HdlcDeframer } from "../../src/dlms/hdlc/deframer.js";
 import { decodeFrame, encodeFrame } from "../../src/dlms/hdlc/frame.js";
 import { HdlcLink } from "../../src/dlms/hdlc/link.js";
 import type { DataLink } from "../../src/dlms/link.js";
+import { unwrap, wrap } from "../../src/dlms/security/glo.js";
 import { decodeWrapper, WrapperDeframer } from "../../src/dlms/wrapper/header.js";
 import { WrapperLink } from "../../src/dlms/wrapper/link.js";
 import { loadVectorApdus } from "../dlms/apdu/vector-apdus.js";
@@ -309,6 +314,68 @@ const profileStream: FuzzTarget = {
   },
 };
 
+// ---- ciphered APDUs (HLS-GMAC associations) ------------------------------------------------------------------
+
+const PEER = {
+  systemTitle: Uint8Array.of(0x4d, 0x4d, 0x4d, 0x00, 0x00, 0xbc, 0x61, 0x4e),
+  keys: { ek: new Uint8Array(16).fill(0x11), ak: new Uint8Array(16).fill(0x22) },
+};
+
+function cipheredSeeds(): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  const policies = ["enc", "auth", "auth-enc"] as const;
+  vectors().apdus.forEach((apdu, i) => {
+    for (const kind of ["glo", "general-glo"] as const) {
+      try {
+        out.push(wrap({ kind, policy: policies[i % 3]!, ...PEER, invocationCounter: i + 1, apdu }));
+      } catch {
+        // AARQ/AARE/RLRQ have no glo form: only general-glo wraps them
+      }
+    }
+  });
+  return out;
+}
+
+const cipheredApdu: FuzzTarget = {
+  name: "ciphered-apdu",
+  seeds: cipheredSeeds,
+  isTyped: isDlms,
+  run(input) {
+    // Envelope, security header, GCM (an "enc"-only policy lets mutated ciphertext through as garbage plaintext),
+    // then the plaintext APDU decoder.
+    const opened = unwrap(input, PEER);
+    const apdu = decodeApduLenient(opened.plaintext).apdu;
+    describeApdu(apdu);
+  },
+};
+
+// ---- .env (operator input) -----------------------------------------------------------------------------------
+
+const envExample = readFileSync(new URL("../../../.env.example", import.meta.url), "utf8");
+
+const envFile: FuzzTarget = {
+  name: "env-config",
+  seeds: () => [
+    Uint8Array.from(Buffer.from(envExample, "utf8")),
+    Uint8Array.from(
+      Buffer.from("MQTT_URL=mqtt://localhost:1884\nMETER_A=hdlc://h:1?interval=1s\nHTTP_PORT=0\n", "utf8"),
+    ),
+  ],
+  // loadConfig reports problems as a list; it must never throw at all.
+  isTyped: () => false,
+  maxLength: 8192,
+  run(input) {
+    const env = parseDotenv(Buffer.from(input));
+    const result = loadConfig(env);
+    if (!result.ok) check(result.errors.length > 0, "refused without saying why");
+    else
+      check(
+        result.config.meters.every((m) => m.port >= 1 && m.intervalMs > 0),
+        "impossible meter accepted",
+      );
+  },
+};
+
 // ---- meter URL (operator input) ------------------------------------------------------------------------------
 
 const latin1 = new TextDecoder("latin1");
@@ -343,5 +410,7 @@ export const TARGETS: readonly FuzzTarget[] = [
   apdu,
   blockTransfer,
   profileStream,
+  cipheredApdu,
   meterUrl,
+  envFile,
 ];
