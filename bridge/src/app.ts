@@ -8,8 +8,10 @@ import type { Logger } from "./log.js";
 import { type HttpServerHandle, startHttpServer } from "./metrics/http.js";
 import { pollerMetrics } from "./metrics/poller-metrics.js";
 import { createMetrics } from "./metrics/registry.js";
+import { OutboxMaintenance } from "./outbox/maintenance.js";
 import { Outbox, reportDrops } from "./outbox/outbox.js";
-import { OutboxWriter } from "./outbox/writer.js";
+import { OutboxWriteHealth, reportWriterDrops } from "./outbox/write-health.js";
+import { OutboxWriter, ReadingDroppedError } from "./outbox/writer.js";
 import { createDlmsSessionFactory } from "./poller/dlms-session.js";
 import { PollerEngine } from "./poller/engine.js";
 import { createProfileBackfills } from "./poller/profile/setup.js";
@@ -23,11 +25,24 @@ import { recordEvent, schedulePruning } from "./store/events.js";
 import { hlsSupport } from "./store/invocation-counters.js";
 import { saveMeterConfigs, saveMeterStates } from "./store/meters.js";
 import { ProfileCursors } from "./store/profile-cursors.js";
+import { isTransientWriteError } from "./store/write-errors.js";
+
+/** What a stop left behind. */
+export interface StopReport {
+  /** Readings never stored nor acknowledged by the broker: lost (the exit status says so). */
+  lost: number;
+  /** Rows acknowledged by the broker whose delete the disk refused: sent again (unchanged) after a restart. */
+  ackedUndeleted: number;
+  /** Readings stored and not yet acknowledged: delivered after the next start. */
+  pending: number;
+  /** "outbox cannot write: disk full at <DB_PATH>" when the disk refused writes at the end. */
+  problem?: string;
+}
 
 export interface BridgeApp {
   httpPort: number;
   /** SIGTERM path: stop polling, release associations, flush the outbox (bounded), close the DB. */
-  stop(flushTimeoutMs?: number): Promise<void>;
+  stop(flushTimeoutMs?: number): Promise<StopReport>;
   readonly engine: PollerEngine;
   readonly publisher: MqttPublisher;
 }
@@ -44,17 +59,45 @@ const NOISY_EVENTS: ReadonlySet<MeterEventKind> = new Set(["register-error", "re
 
 export async function startBridge(config: BridgeConfig, log: Logger, options: StartOptions = {}): Promise<BridgeApp> {
   const db = openDatabase(config.dbPath);
-  await saveMeterConfigs(db, config.meters);
   const metrics = createMetrics();
+  const waitingLimit = 10_000;
+  let waitingInMemory = () => 0;
+  // One rate-limited voice for "the disk refuses writes", whichever write found out.
+  const health = new OutboxWriteHealth({ dbPath: config.dbPath, metrics, log, waiting: () => waitingInMemory() });
+  let maintenance: OutboxMaintenance | undefined;
+  const writeFailed = (error: unknown) => {
+    health.failed(error);
+    maintenance?.noteWriteFailure();
+  };
+  // A full disk at start-up is said in words and does not stop the bridge: readings wait in memory meanwhile.
+  let configsSaved = false;
+  const saveConfigs = async () => {
+    await saveMeterConfigs(db, config.meters);
+    configsSaved = true;
+  };
+  await saveConfigs().catch((error: unknown) => {
+    if (!isTransientWriteError(error)) throw error;
+    writeFailed(error);
+  });
   const outbox = new Outbox(db, {
     maxRows: config.outboxMaxRows,
     onDropped: reportDrops(metrics, log, config.outboxMaxRows),
   });
-  metrics.observeOutbox(outbox);
+  const drops = reportWriterDrops(metrics, log, { maxWaiting: waitingLimit, problem: () => health.message });
   const writer = new OutboxWriter(outbox, {
-    onRetry: (error, waiting) =>
-      log.warn({ err: { message: (error as Error).message }, waiting }, "outbox commit failed; retrying"),
+    maxWaiting: waitingLimit,
+    onRetry: writeFailed,
+    onCommitted: () => health.succeeded(),
+    onDropped: drops.onDropped,
   });
+  waitingInMemory = () => writer.waiting;
+  metrics.observeOutbox({
+    pending: () => outbox.pending(),
+    oldestAgeMs: (now) => outbox.oldestAgeMs(now),
+    waitingInMemory: () => writer.waiting,
+    ackedUndeleted: () => outbox.ackedUndeleted(),
+  });
+  maintenance = new OutboxMaintenance({ db, outbox, onWriteError: writeFailed, log });
   const publisher = new MqttPublisher(
     // Older versions published status and attributes retained: a gateway re-subscribing would re-connect every
     // meter from them. They are cleared once found (presence.ts).
@@ -62,6 +105,7 @@ export async function startBridge(config: BridgeConfig, log: Logger, options: St
     outbox,
     metrics,
     log,
+    { onDeleteFailed: writeFailed },
   );
   const presenceOptions: PresenceOptions = { ...DEFAULT_PRESENCE, ...config.presence, ...options.presence };
   const presence = new GatewayPresence({ writer, outbox, acks: publisher, log }, presenceOptions);
@@ -69,8 +113,11 @@ export async function startBridge(config: BridgeConfig, log: Logger, options: St
     log.warn({ err: { message: (error as Error).message } }, "event pruning failed"),
   );
 
-  const storeError = (what: string) => (error: unknown) =>
-    log.warn({ err: { message: (error as Error).message } }, `could not store ${what}`);
+  const storeError = (what: string) => (error: unknown) => {
+    if (error instanceof ReadingDroppedError) return; // counted and logged by `drops`
+    if (isTransientWriteError(error)) writeFailed(error);
+    else log.warn({ err: { message: (error as Error).message } }, `could not store ${what}`);
+  };
   const delivery = deliveryHooks(writer, presence, log);
   const recorder = pollerMetrics(metrics);
   // Load profiles (profile=): rows and cursor go to SQLite together; see poller/profile/backfill.ts.
@@ -141,6 +188,7 @@ export async function startBridge(config: BridgeConfig, log: Logger, options: St
 
   // Meter state goes to SQLite in the background, latest state per meter only (bounded by the meter count).
   const flushStates = async () => {
+    if (!configsSaved) await saveConfigs();
     const batch = [...dirtyStates.values()];
     dirtyStates.clear();
     await saveMeterStates(
@@ -165,7 +213,16 @@ export async function startBridge(config: BridgeConfig, log: Logger, options: St
     host: config.httpHost,
     metrics,
     log,
-    health: () => ({ mqttConnected: publisher.connected, dbWritable: db.isWritable() }),
+    health: () => {
+      // A disk that has room again with nothing waiting to prove it (no meter polled since): the probe says so.
+      const probe = db.isWritable();
+      if (probe && writer.waiting === 0) health.succeeded();
+      return {
+        mqttConnected: publisher.connected,
+        dbWritable: probe && health.writable,
+        ...(health.message !== undefined ? { dbProblem: health.message } : {}),
+      };
+    },
     meters: () =>
       engine.status().map((s) => {
         const m = configById.get(s.meter);
@@ -192,6 +249,7 @@ export async function startBridge(config: BridgeConfig, log: Logger, options: St
   });
 
   publisher.start();
+  maintenance.start();
   engine.start();
   log.info(
     {
@@ -203,7 +261,7 @@ export async function startBridge(config: BridgeConfig, log: Logger, options: St
     "bridge started",
   );
 
-  let stopping: Promise<void> | undefined;
+  let stopping: Promise<StopReport> | undefined;
   const stop = (flushTimeoutMs = 5000) => {
     stopping ??= (async () => {
       log.info("stopping: polling stops, associations are released, the outbox is flushed");
@@ -216,14 +274,26 @@ export async function startBridge(config: BridgeConfig, log: Logger, options: St
         log.warn("stopping: meters' disconnects not sent (broker slow or away); the next start repeats them");
       }
       presence.close();
-      await writer.close();
-      await publisher.stop(flushTimeoutMs);
+      // Last commit attempt; what the disk still refuses goes to the broker directly once the outbox has drained.
+      const unstored = await writer.close();
+      const { unsent } = await publisher.stop(flushTimeoutMs, unstored);
+      if (unsent > 0) drops.onDropped(unsent, "shutdown", undefined);
+      drops.flush();
       clearInterval(stateTimer);
       stopPruning();
       await flushStates().catch(storeError("meter state"));
+      maintenance?.tick(); // a last delete retry (and compaction if drained)
+      maintenance?.stop();
+      const report: StopReport = {
+        lost: unsent,
+        ackedUndeleted: outbox.ackedUndeleted(),
+        pending: outbox.pending(),
+        ...(health.message !== undefined ? { problem: health.message } : {}),
+      };
       await http.close();
       await db.close();
-      log.info({ pending: "kept in the outbox for the next start" }, "bridge stopped");
+      log.info({ ...report, directlyPublished: unstored.length - unsent }, "bridge stopped");
+      return report;
     })();
     return stopping;
   };

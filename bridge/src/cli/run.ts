@@ -1,11 +1,15 @@
 // `dlms-bridge run`: the bridge service. Config from the environment (and .env via dotenv), every config error at
-// once with exit status 2; SIGTERM/SIGINT stop it cleanly with exit 0.
+// once with exit status 2; SIGTERM/SIGINT stop it cleanly with exit 0, or 3 when readings had to be dropped
+// (the disk refused them and the broker could not take them either): the log line says how many.
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import dotenv from "dotenv";
 import { startBridge } from "../app.js";
 import { loadConfig } from "../config/load.js";
 import { createLogger } from "../log.js";
+
+/** Exit status of a stop that lost readings (0 = clean, 1 = failure, 2 = configuration). */
+export const EXIT_READINGS_LOST = 3;
 
 const USAGE = `usage: dlms-bridge run [--env FILE]
 Polls every METER_<ID> of the environment (and of FILE, default ./.env when present) and publishes readings to
@@ -52,9 +56,23 @@ export async function main(argv: string[]): Promise<number> {
       }, 20_000);
       force.unref();
       app.stop().then(
-        () => {
+        (report) => {
           clearTimeout(force);
-          resolve(0);
+          if (report.ackedUndeleted > 0) {
+            log.warn(
+              { ackedUndeleted: report.ackedUndeleted, cause: report.problem },
+              `${report.ackedUndeleted} acknowledged readings could not be deleted from the outbox: they are sent ` +
+                "again after the next start, unchanged (same meter and ts, so a consumer keyed on them drops them)",
+            );
+          }
+          if (report.lost > 0) {
+            log.error(
+              { lost: report.lost, cause: report.problem, exitCode: EXIT_READINGS_LOST },
+              `stopped with ${report.lost} readings lost: never stored (${report.problem ?? "outbox not writable"}) ` +
+                "and not acknowledged by the broker",
+            );
+            resolve(EXIT_READINGS_LOST);
+          } else resolve(0);
         },
         (error: unknown) => {
           log.error({ err: { message: (error as Error).message } }, "error while stopping");

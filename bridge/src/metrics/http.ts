@@ -7,6 +7,8 @@ import type { BridgeMetrics } from "./registry.js";
 export interface HealthChecks {
   mqttConnected: boolean;
   dbWritable: boolean;
+  /** Why the database is not writable, in words ("outbox cannot write: disk full at /data/bridge.db"). */
+  dbProblem?: string;
 }
 
 /** One meter as served by /api/meters; any key naming a secret is removed before serving. */
@@ -82,7 +84,7 @@ async function handle(options: HttpServerOptions, request: IncomingMessage, resp
       const checks = options.health();
       const failed = [
         ...(checks.mqttConnected ? [] : ["mqtt broker not connected"]),
-        ...(checks.dbWritable ? [] : ["database not writable"]),
+        ...(checks.dbWritable ? [] : [checks.dbProblem ?? "database not writable"]),
       ];
       return failed.length === 0
         ? send(response, 200, "text/plain", "ready\n")

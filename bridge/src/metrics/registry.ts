@@ -3,6 +3,8 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import { DROP_REASONS } from "../outbox/outbox.js";
+import { WRITE_ERROR_REASONS } from "../store/write-errors.js";
 
 export const METRIC_PREFIX = "dlms_bridge_";
 
@@ -10,6 +12,10 @@ export const METRIC_PREFIX = "dlms_bridge_";
 export interface OutboxGaugeSource {
   pending(): number;
   oldestAgeMs(now: number): number;
+  /** Readings waiting in memory because the disk refuses commits. */
+  waitingInMemory?(): number;
+  /** Rows acknowledged by the broker whose delete the disk refused so far. */
+  ackedUndeleted?(): number;
 }
 
 export type BreakerStateName = "closed" | "half-open" | "open";
@@ -30,7 +36,11 @@ export interface BridgeMetrics {
   watchdogRestartsTotal: Counter<"meter">;
   outboxPending: Gauge;
   outboxOldestAgeSeconds: Gauge;
-  outboxDroppedTotal: Counter;
+  outboxDroppedTotal: Counter<"reason">;
+  outboxWriteErrorsTotal: Counter<"reason">;
+  outboxWritable: Gauge;
+  outboxMemoryQueue: Gauge;
+  outboxAckedUndeleted: Gauge;
   mqttConnected: Gauge;
   mqttPublishesTotal: Counter<"result">;
   framesTotal: Counter<"meter" | "direction">;
@@ -211,16 +221,52 @@ export function createMetrics(options: CreateMetricsOptions = {}): BridgeMetrics
     },
   });
 
+  const outboxDroppedTotal = new Counter({
+    name: name("outbox_dropped_total"),
+    help:
+      "Readings lost, by reason: max_rows (oldest dropped at OUTBOX_MAX_ROWS), memory_full (the in-memory queue " +
+      "for an unwritable disk overflowed), write_error (refused by the database), shutdown (unstored at stop).",
+    labelNames: ["reason"] as const,
+    registers,
+  });
+  // Every reason exported at 0 from the start, so alerts and panels see the series before the first loss.
+  for (const reason of DROP_REASONS) outboxDroppedTotal.inc({ reason }, 0);
+  const outboxWriteErrorsTotal = new Counter({
+    name: name("outbox_write_errors_total"),
+    help: "Failed writes to the outbox database (commits, deletes of acknowledged rows, state), by reason.",
+    labelNames: ["reason"] as const,
+    registers,
+  });
+  for (const reason of WRITE_ERROR_REASONS) outboxWriteErrorsTotal.inc({ reason }, 0);
+
   return {
     registry,
     buildInfo,
     ...perMeter,
     outboxPending,
     outboxOldestAgeSeconds,
-    outboxDroppedTotal: new Counter({
-      name: name("outbox_dropped_total"),
-      help: "Oldest readings dropped because the outbox reached OUTBOX_MAX_ROWS.",
+    outboxDroppedTotal,
+    outboxWriteErrorsTotal,
+    outboxWritable: new Gauge({
+      name: name("outbox_writable"),
+      help: "1 while the outbox database accepts writes, 0 after a failed write until the next one succeeds.",
       registers,
+    }),
+    outboxMemoryQueue: new Gauge({
+      name: name("outbox_memory_queue"),
+      help: "Readings waiting in memory because the outbox database refuses writes (bounded; retried).",
+      registers,
+      collect() {
+        if (outboxSource?.waitingInMemory) this.set(outboxSource.waitingInMemory());
+      },
+    }),
+    outboxAckedUndeleted: new Gauge({
+      name: name("outbox_acked_undeleted"),
+      help: "Rows the broker acknowledged whose delete the disk refused so far (re-sent if the bridge restarts).",
+      registers,
+      collect() {
+        if (outboxSource?.ackedUndeleted) this.set(outboxSource.ackedUndeleted());
+      },
     }),
     mqttConnected: new Gauge({ name: name("mqtt_connected"), help: "1 while connected to the broker.", registers }),
     mqttPublishesTotal: new Counter({

@@ -6,4 +6,5 @@ export {
   reportDrops,
   telemetryMessage,
 } from "./outbox.js";
-export { OutboxWriter, type OutboxWriterOptions } from "./writer.js";
+export { OutboxWriteHealth, rateLimitedCounter, type WriteHealthOptions } from "./write-health.js";
+export { OutboxWriter, type OutboxWriterOptions, ReadingDroppedError, type WriterDropReason } from "./writer.js";

@@ -1,33 +1,47 @@
 // Groups readings that arrive close together (≤ maxDelayMs, ≤ maxBatch) into one outbox transaction: with many
 // meters polled on the same grid, one commit per reading would make the disk the bottleneck. When the disk
-// refuses a commit for a passing reason (full, I/O error, locked), readings wait in memory (bounded) and the
-// commit is retried, instead of being lost.
+// refuses a commit for a passing reason (full, I/O error, locked, read-only), readings wait in memory (bounded)
+// and the commit is retried, instead of being lost. Every reading it has to give up is reported once, by count
+// and reason (onDropped), never one log line per reading.
+
 import type { Reading } from "../model.js";
+import { isTransientWriteError } from "../store/write-errors.js";
 import { type Outbox, type OutboxMessage, telemetryMessage } from "./outbox.js";
+
+/** Why readings accepted by the writer were given up. */
+export type WriterDropReason = "memory_full" | "write_error" | "shutdown";
+
+/** The rejection of a reading the writer gave up (already counted through onDropped: do not log it again). */
+export class ReadingDroppedError extends Error {
+  override name = "ReadingDroppedError";
+  constructor(
+    message: string,
+    readonly reason: WriterDropReason,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
 
 export interface OutboxWriterOptions {
   maxDelayMs?: number;
   maxBatch?: number;
   /** Delay before retrying a commit that failed for a passing reason (default 1 s). */
   retryMs?: number;
-  /** Readings kept in memory while commits fail; beyond it the oldest are rejected (default 10,000). */
+  /** Readings kept in memory while commits fail; beyond it the oldest are given up (default 10,000). */
   maxWaiting?: number;
-  /** A commit failed and will be retried (log it). */
+  /** A commit failed and will be retried. */
   onRetry?: (error: unknown, waiting: number) => void;
+  /** A commit succeeded (the disk writes again). */
+  onCommitted?: () => void;
+  /** `count` readings were given up, with the error that caused it. */
+  onDropped?: (count: number, reason: WriterDropReason, error: unknown) => void;
 }
 
 interface Waiting {
   message: OutboxMessage;
   resolve(id: number): void;
   reject(error: unknown): void;
-}
-
-/** SQLite result codes worth retrying: the disk may recover (space freed, lock released). */
-const TRANSIENT_CODE = /^SQLITE_(FULL|IOERR|BUSY|LOCKED|CANTOPEN|PROTOCOL)/;
-
-function isTransient(error: unknown): boolean {
-  const code = (error as { code?: unknown }).code;
-  return typeof code === "string" && TRANSIENT_CODE.test(code);
 }
 
 export class OutboxWriter {
@@ -52,7 +66,7 @@ export class OutboxWriter {
 
   /**
    * Resolves once the reading is committed to disk; rejects at once if it cannot be published (a bad value),
-   * or with the database error if the commit failed for good. Readings without values resolve at once.
+   * or with a ReadingDroppedError if it had to be given up. Readings without values resolve at once.
    */
   write(reading: Reading): Promise<void> {
     if (this.closed) return Promise.reject(new Error("outbox writer is closed"));
@@ -80,9 +94,14 @@ export class OutboxWriter {
     });
   }
 
-  /** Readings accepted but not yet committed. */
+  /** Readings accepted but not yet committed (waiting in memory). */
   get waiting(): number {
     return this.queue.length;
+  }
+
+  /** True while commits fail and readings wait in memory for a retry. */
+  get blocked(): boolean {
+    return this.retrying;
   }
 
   /** Commits everything waiting now (also cuts a pending retry delay short). */
@@ -90,10 +109,20 @@ export class OutboxWriter {
     this.commitNow();
   }
 
-  /** Commits what is waiting and refuses later writes (shutdown). */
-  async close(): Promise<void> {
+  /**
+   * Refuses later writes and makes one last attempt to commit what is waiting. Returns the messages the disk
+   * still refused (their writes are rejected with a ReadingDroppedError "shutdown"): the caller may still hand
+   * them to the broker directly, and must count those it cannot.
+   */
+  async close(): Promise<OutboxMessage[]> {
     this.closed = true;
     this.commitNow();
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    const left = this.queue.splice(0);
+    const reason = new ReadingDroppedError("the disk refused the reading until shutdown", "shutdown");
+    for (const w of left) w.reject(reason);
+    return left.map((w) => w.message);
   }
 
   private commitNow(): void {
@@ -106,15 +135,25 @@ export class OutboxWriter {
       try {
         ids = this.outbox.enqueueMessages(batch.map((w) => w.message));
       } catch (error) {
-        if (isTransient(error) && !this.closed) {
-          this.scheduleRetry(error);
+        if (isTransientWriteError(error)) {
+          if (!this.closed) this.scheduleRetry(error);
+          else this.options.onRetry?.(error, this.queue.length);
           return;
         }
         this.queue.splice(0, batch.length);
-        for (const w of batch) w.reject(error);
+        this.options.onDropped?.(batch.length, "write_error", error);
+        const dropped = new ReadingDroppedError(
+          `outbox refused the reading: ${(error as Error).message}`,
+          "write_error",
+          {
+            cause: error,
+          },
+        );
+        for (const w of batch) w.reject(dropped);
         continue;
       }
       this.queue.splice(0, batch.length);
+      this.options.onCommitted?.();
       for (const [i, w] of batch.entries()) w.resolve(ids[i]!);
     }
   }
@@ -129,7 +168,12 @@ export class OutboxWriter {
   private trimToBound(cause?: unknown): void {
     const excess = this.queue.length - this.maxWaiting;
     if (excess <= 0) return;
-    const reason = new Error(`outbox writer: ${this.maxWaiting} readings already wait for the disk`, { cause });
+    const reason = new ReadingDroppedError(
+      `outbox writer: ${this.maxWaiting} readings already wait for the disk`,
+      "memory_full",
+      { cause },
+    );
+    this.options.onDropped?.(excess, "memory_full", cause);
     for (const w of this.queue.splice(0, excess)) w.reject(reason);
   }
 }

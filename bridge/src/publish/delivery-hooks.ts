@@ -2,7 +2,7 @@
 // reachability go through the gateway presence, which writes them to the same outbox in order (presence.ts).
 import type { Logger } from "../log.js";
 import type { Reading } from "../model.js";
-import type { OutboxWriter } from "../outbox/writer.js";
+import { type OutboxWriter, ReadingDroppedError } from "../outbox/writer.js";
 import type { GatewayPresence } from "./presence.js";
 
 export interface DeliveryHooks {
@@ -19,6 +19,7 @@ export function deliveryHooks(
   return {
     onReading(reading) {
       writer.write(reading).catch((error: unknown) => {
+        if (error instanceof ReadingDroppedError) return; // counted and logged (rate-limited) by the writer's owner
         log.error(
           { meter: reading.meter, ts: reading.ts, err: { message: (error as Error).message } },
           "reading could not be stored: it is lost",

@@ -9,7 +9,7 @@ import mqtt, { type MqttClient } from "mqtt";
 import type { MqttConfig } from "../config/load.js";
 import type { Logger } from "../log.js";
 import type { BridgeMetrics } from "../metrics/registry.js";
-import type { Outbox, OutboxRow } from "../outbox/outbox.js";
+import type { Outbox, OutboxMessage, OutboxRow } from "../outbox/outbox.js";
 import { BRIDGE_STATE_TOPIC } from "./payloads.js";
 
 export interface MqttPublisherOptions {
@@ -32,6 +32,20 @@ export interface MqttPublisherOptions {
 }
 
 export type PublisherMetrics = Pick<BridgeMetrics, "mqttConnected" | "mqttPublishesTotal">;
+
+export interface PublisherHooks {
+  /**
+   * Deleting acknowledged rows failed (disk full): the outbox keeps their ids and never hands them out again;
+   * report it (rate-limited) instead of logging each failure.
+   */
+  onDeleteFailed?(error: unknown): void;
+}
+
+/** What stop() could not hand to the broker. */
+export interface PublisherStopResult {
+  /** Messages passed to stop() that the broker did not acknowledge. */
+  unsent: number;
+}
 
 /** Publisher options from the loaded configuration (reads the CA file). */
 export function publisherOptions(config: MqttConfig): MqttPublisherOptions {
@@ -62,13 +76,14 @@ export class MqttPublisher {
   private disconnectedSince: number | undefined;
   private lastErrorMessage: string | undefined;
   private stopping = false;
-  private stopInProgress: Promise<void> | undefined;
+  private stopInProgress: Promise<PublisherStopResult> | undefined;
 
   constructor(
     private readonly options: MqttPublisherOptions,
     private readonly outbox: Outbox,
     private readonly metrics: PublisherMetrics,
     private readonly log: Logger,
+    private readonly hooks: PublisherHooks = {},
   ) {
     this.window = options.inFlightWindow ?? 64;
     if (!Number.isInteger(this.window) || this.window < 1) {
@@ -124,7 +139,10 @@ export class MqttPublisher {
     if (this.client?.connected) this.sendRetained(this.client, topic, payload);
   }
 
-  /** Calls `listener` with the outbox ids of rows deleted after their PUBACK; returns the unsubscribe function. */
+  /**
+   * Calls `listener` with the outbox ids of rows the broker acknowledged (deleted, or kept for a retried delete when
+   * the disk refuses it); returns the unsubscribe function.
+   */
   onAcked(listener: (ids: readonly number[]) => void): () => void {
     this.ackListeners.add(listener);
     return () => this.ackListeners.delete(listener);
@@ -132,23 +150,39 @@ export class MqttPublisher {
 
   /**
    * Keeps draining for up to flushTimeoutMs while connected, publishes bridge state "offline" and disconnects.
-   * Rows not acknowledged stay in the outbox for the next start.
+   * Rows not acknowledged stay in the outbox for the next start. `direct` are messages that could not be stored
+   * (the disk refused them): once the outbox has drained (so order holds) they are published as they are and
+   * their PUBACKs awaited within the same deadline; the result counts those not acknowledged.
    */
-  stop(flushTimeoutMs = 5000): Promise<void> {
-    this.stopInProgress ??= this.shutdown(flushTimeoutMs).finally(() => {
+  stop(flushTimeoutMs = 5000, direct: readonly OutboxMessage[] = []): Promise<PublisherStopResult> {
+    if (this.stopInProgress) return this.stopInProgress;
+    const stopping = this.shutdown(flushTimeoutMs, direct).finally(() => {
       this.stopInProgress = undefined;
     });
-    return this.stopInProgress;
+    this.stopInProgress = stopping;
+    return stopping;
   }
 
-  private async shutdown(flushTimeoutMs: number): Promise<void> {
+  private async shutdown(flushTimeoutMs: number, direct: readonly OutboxMessage[]): Promise<PublisherStopResult> {
     const client = this.client;
-    if (!client) return;
+    if (!client) return { unsent: direct.length };
     this.stopping = true;
     const deadline = Date.now() + flushTimeoutMs;
     let drained = false;
+    let unsent = direct.length;
     if (client.connected) {
       drained = await withTimeout(this.waitUntilIdle(), flushTimeoutMs);
+      if (drained && direct.length > 0) {
+        let acked = 0;
+        const sends = direct.map((m) =>
+          client.publishAsync(m.topic, m.payload, { qos: 1 }).then(() => {
+            acked++;
+            this.metrics.mqttPublishesTotal.inc({ result: "ok" });
+          }),
+        );
+        drained = await withTimeout(Promise.all(sends), Math.max(500, deadline - Date.now()));
+        unsent = direct.length - acked;
+      }
       const offline = client.publishAsync(BRIDGE_STATE_TOPIC, "offline", { qos: 1, retain: true });
       drained = (await withTimeout(offline, Math.max(500, deadline - Date.now()))) && drained;
     }
@@ -159,6 +193,7 @@ export class MqttPublisher {
     this.client = undefined;
     this.metrics.mqttConnected.set(0);
     this.log.info({ pending: this.outbox.pending(), drained }, "MQTT publisher stopped");
+    return { unsent };
   }
 
   private onConnect(client: MqttClient): void {
@@ -275,9 +310,9 @@ export class MqttPublisher {
     try {
       this.outbox.ack(ids);
     } catch (error) {
-      // The rows stay and are re-sent after a restart: a duplicate, never a loss.
-      this.log.error({ err: { message: (error as Error).message }, rows: ids.length }, "cannot delete acked rows");
-      return;
+      // The outbox keeps the ids and retries the delete; only a restart before it succeeds re-sends the rows.
+      if (this.hooks.onDeleteFailed) this.hooks.onDeleteFailed(error);
+      else this.log.error({ err: { message: (error as Error).message }, rows: ids.length }, "cannot delete acked rows");
     }
     for (const listener of this.ackListeners) listener(ids);
   }

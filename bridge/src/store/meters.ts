@@ -20,22 +20,22 @@ export interface StoredMeter {
   updatedAt: number;
 }
 
+// Writes use better-sqlite3's own transactions: when SQLite has already rolled back (disk full), they rethrow the
+// real error, where kysely's unconditional ROLLBACK replaced it with "cannot rollback - no transaction is active".
+
 /** Upserts the configuration of every meter (password removed) and deletes meters no longer configured. */
 export async function saveMeterConfigs(db: Db, meters: readonly MeterConfig[], now = Date.now()): Promise<void> {
-  await db.kysely.transaction().execute(async (trx) => {
-    for (const meter of meters) {
-      const config = JSON.stringify(withoutSecrets(meter));
-      await trx
-        .insertInto("meters")
-        .values({ id: meter.id, config, consecutive_failures: 0, breaker_state: "closed", updated_at: now })
-        .onConflict((oc) => oc.column("id").doUpdateSet({ config, updated_at: now }))
-        .execute();
-    }
-    const ids = meters.map((meter) => meter.id);
-    let removal = trx.deleteFrom("meters");
-    if (ids.length > 0) removal = removal.where("id", "not in", ids);
-    await removal.execute();
-  });
+  const { sqlite } = db;
+  const upsert = sqlite.prepare(
+    `INSERT INTO meters (id, config, consecutive_failures, breaker_state, updated_at) VALUES (?, ?, 0, 'closed', ?)
+     ON CONFLICT (id) DO UPDATE SET config = excluded.config, updated_at = excluded.updated_at`,
+  );
+  const ids = JSON.stringify(meters.map((meter) => meter.id));
+  const removeOthers = sqlite.prepare("DELETE FROM meters WHERE id NOT IN (SELECT value FROM json_each(?))");
+  sqlite.transaction(() => {
+    for (const meter of meters) upsert.run(meter.id, JSON.stringify(withoutSecrets(meter)), now);
+    removeOthers.run(ids);
+  })();
 }
 
 /** Records the outcome of the latest poll; fields left undefined keep their stored value. */
@@ -50,21 +50,24 @@ export async function saveMeterStates(
   now = Date.now(),
 ): Promise<void> {
   if (updates.length === 0) return;
-  await db.kysely.transaction().execute(async (trx) => {
+  const { sqlite } = db;
+  // COALESCE keeps the stored value for a field left undefined.
+  const update = sqlite.prepare(
+    `UPDATE meters SET consecutive_failures = ?, breaker_state = ?, updated_at = ?,
+       last_success = COALESCE(?, last_success), last_error = COALESCE(?, last_error) WHERE id = ?`,
+  );
+  sqlite.transaction(() => {
     for (const { id, state } of updates) {
-      await trx
-        .updateTable("meters")
-        .set({
-          consecutive_failures: state.consecutiveFailures,
-          breaker_state: state.breakerState,
-          updated_at: now,
-          ...(state.lastSuccess !== undefined ? { last_success: state.lastSuccess } : {}),
-          ...(state.lastError !== undefined ? { last_error: state.lastError } : {}),
-        })
-        .where("id", "=", id)
-        .execute();
+      update.run(
+        state.consecutiveFailures,
+        state.breakerState,
+        now,
+        state.lastSuccess ?? null,
+        state.lastError ?? null,
+        id,
+      );
     }
-  });
+  })();
 }
 
 export async function listStoredMeters(db: Db): Promise<StoredMeter[]> {

@@ -174,7 +174,8 @@ describe("OutboxWriter", () => {
 });
 
 describe("reportDrops", () => {
-  it("counts dropped rows in dlms_bridge_outbox_dropped_total and logs them", async () => {
+  it("counts every dropped row and logs one line per period with the count since the last line", async () => {
+    vi.useFakeTimers();
     const metrics = createMetrics({ defaultMetrics: false });
     const warnings: object[] = [];
     const temp = tempDbPath();
@@ -182,14 +183,24 @@ describe("reportDrops", () => {
     try {
       const outbox = new Outbox(db, {
         maxRows: 2,
-        onDropped: reportDrops(metrics, { warn: (details) => warnings.push(details) }, 2),
+        onDropped: reportDrops(metrics, { warn: (details) => warnings.push(details) }, 2, 10_000),
       });
       outbox.enqueue([reading("m", 1), reading("m", 2), reading("m", 3), reading("m", 4), reading("m", 5)]);
+      expect(warnings).toEqual([{ dropped: 3, maxRows: 2, perSeconds: 10 }]); // the first drop is told at once
+      // 69 batches in 20 s, each dropping one row (as in the field report): 2 more lines, not 69.
+      for (let i = 0; i < 69; i++) {
+        outbox.enqueue([reading("m", 100 + i)]);
+        vi.advanceTimersByTime(290);
+      }
+      vi.advanceTimersByTime(10_000);
+      expect(warnings.length).toBeLessThanOrEqual(4);
+      const logged = warnings.reduce((sum, w) => sum + (w as { dropped: number }).dropped, 0);
+      expect(logged).toBe(3 + 69);
       expect(await metrics.registry.getSingleMetricAsString("dlms_bridge_outbox_dropped_total")).toContain(
-        "dlms_bridge_outbox_dropped_total 3",
+        'dlms_bridge_outbox_dropped_total{reason="max_rows"} 72',
       );
-      expect(warnings).toEqual([{ dropped: 3, maxRows: 2 }]);
     } finally {
+      vi.useRealTimers();
       await db.close();
       temp.cleanup();
     }
