@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { type ComposeService, loadCompose, mountsOf, repoPath } from "./stack-files.js";
 
-/** The image's CMD and what its start script finally runs (3.8.3 docker/Dockerfile, unchanged since 3.6). */
+/** The image's CMD and what its start script finally runs (docker/Dockerfile of 3.8.3; the same in 3.7.0 and 3.8.0). */
 const IMAGE_CMD = ["/bin/sh", "/start-gateway.sh"];
 const IMAGE_CONFIG_DIR = "/thingsboard_gateway/config";
 const IMAGE_GATEWAY_COMMAND = "python /thingsboard_gateway/tb_gateway.py";
