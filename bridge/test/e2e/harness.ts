@@ -312,12 +312,20 @@ export async function cleanupRecorders(): Promise<void> {
 // Checks shared by the scenarios
 
 /**
- * Position of each reading on the meter's fixed-rate grid: ts is taken when the poll starts, a little after its
- * slot, so rounding the distance to the first reading gives the slot index. Returns the indices.
+ * Position of each reading on the meter's fixed-rate grid. ts is taken when the poll starts, at its slot plus some
+ * lateness in [0, interval) (a busy event loop, a loaded test machine). The grid's phase is taken as the reading
+ * phase (ts mod interval) that makes the readings' total lateness smallest, so a few late polls do not shift it;
+ * each reading then lies in slot floor((ts - phase) / interval). (Rounding the distance to the first reading
+ * counted two slots as one whenever the first poll was more than half an interval late.) Returns indices from 0.
  */
 export function slotIndices(readings: Telemetry[], intervalMs: number): number[] {
-  const first = readings[0]?.ts ?? 0;
-  return readings.map((r) => Math.round((r.ts - first) / intervalMs));
+  if (readings.length === 0) return [];
+  const phases = readings.map((r) => ((r.ts % intervalMs) + intervalMs) % intervalMs);
+  const lateness = (grid: number) => phases.reduce((sum, p) => sum + ((p - grid + intervalMs) % intervalMs), 0);
+  const gridPhase = phases.reduce((best, p) => (lateness(p) < lateness(best) ? p : best));
+  const slot = (ts: number) => Math.floor((ts - gridPhase) / intervalMs);
+  const first = slot(readings[0]!.ts);
+  return readings.map((r) => slot(r.ts) - first);
 }
 
 /** Slots without a reading between the first and the last reading (0 = none missing). */
