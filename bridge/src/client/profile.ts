@@ -61,7 +61,8 @@ export interface ProfileRowOut {
 
 export type ProfileSelection =
   | { kind: "all" }
-  | { kind: "range"; fromMs: number; toMs: number }
+  /** `columns`: indices into info.columns sent as selected_values (the meter returns only those); default all. */
+  | { kind: "range"; fromMs: number; toMs: number; columns?: number[] }
   | { kind: "entries"; from: number; to: number };
 
 export interface ProfileReadOptions {
@@ -151,9 +152,14 @@ export function profileAccess(
     value: encodeDateTime({ ...dateTimeFromEpochMs(ms, deviationMinutes), dayOfWeek: undefined, hundredths: 0 }),
   });
   const restricting = info.columns[info.clockColumn]!.capture;
+  const selected = (selection.columns ?? []).map((i) => {
+    const column = info.columns[i];
+    if (!column) throw new ClientError("get", `profile ${info.obis} has no column ${i}`);
+    return column.capture;
+  });
   return {
     selector: ProfileSelector.range,
-    parameters: encodeRangeDescriptor(restricting, at(selection.fromMs), at(selection.toMs)),
+    parameters: encodeRangeDescriptor(restricting, at(selection.fromMs), at(selection.toMs), selected),
   };
 }
 
@@ -170,8 +176,9 @@ export async function readProfileRows(
 ): Promise<number> {
   const deviation = options.deviationMinutes ?? 0;
   const access = profileAccess(info, selection, deviation);
-  const decoder = new ProfileBufferDecoder(info.columns.length);
-  const toRow = rowConverter(info, deviation);
+  const selected = selection.kind === "range" && selection.columns?.length ? selection.columns : undefined;
+  const decoder = new ProfileBufferDecoder(selected?.length ?? info.columns.length);
+  const toRow = rowConverter(info, deviation, selected);
   const attribute = request(info.obis, Attr.buffer, access);
   const feed = (chunk: Uint8Array) => {
     const rows = decoder.push(chunk);
@@ -187,10 +194,23 @@ export async function readProfileRows(
  * Cells -> row: the clock column gives the timestamp (its own deviation, else the meter's); a null-data clock
  * (a compressed profile) is the previous row's time plus the capture period.
  */
-function rowConverter(info: ProfileInfo, deviationMinutes: number): (cells: DlmsData[]) => ProfileRowOut {
+function rowConverter(
+  info: ProfileInfo,
+  deviationMinutes: number,
+  selected: number[] | undefined,
+): (received: DlmsData[]) => ProfileRowOut {
   let previousTs: number | undefined;
   const periodMs = info.capturePeriodSeconds * 1000;
-  return (cells) => {
+  const absent: DlmsData = { type: "null-data" };
+  return (received) => {
+    // Cells in capture-object order; columns left out by selected_values are null-data (and their value undefined).
+    let cells = received;
+    if (selected) {
+      cells = info.columns.map(() => absent);
+      selected.forEach((column, i) => {
+        cells[column] = received[i]!;
+      });
+    }
     let ts: number | undefined;
     let clock: CosemDateTime | undefined;
     if (info.clockColumn !== undefined) {
@@ -204,7 +224,7 @@ function rowConverter(info: ProfileInfo, deviationMinutes: number): (cells: Dlms
     }
     previousTs = ts;
     const values = cells.map((cell, i) => {
-      if (i === info.clockColumn) return undefined;
+      if (i === info.clockColumn || (selected && !selected.includes(i))) return undefined;
       const raw = numericValue(cell);
       if (raw === undefined) return undefined;
       const su = info.columns[i]?.scalerUnit;

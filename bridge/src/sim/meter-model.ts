@@ -270,14 +270,16 @@ export class SimulatedMeter implements CosemObjectModel {
     this.dst = options.dst ?? "none";
     this.now = options.now;
     const periodMs = this.profilePeriodSeconds * 1000;
+    this.table = catalogue(options.obisChannel ?? 0);
+    const captured = this.table.objects.find((o) => o.classId === 7)?.attributes.get(3)?.(this, 0);
     this.profile = {
+      captureObjects: captured?.ok && captured.data.type === "array" ? captured.data.value : [],
       periodMs,
       capacity: this.profileRowCount,
       startMs: options.profileStartMs ?? Number.NEGATIVE_INFINITY,
       clock: (ms) => this.clockData(ms),
       values: (ms) => [u32(Math.floor(this.physics.activeEnergy(ms))), i32(Math.round(this.physics.activePower(ms)))],
     };
-    this.table = catalogue(options.obisChannel ?? 0);
   }
 
   get(classId: number, logicalName: LogicalName, attributeId: number, access?: SelectiveAccess): GetDataResult {

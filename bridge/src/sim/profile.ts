@@ -12,6 +12,8 @@ const RANGE = 1;
 const ENTRY = 2;
 
 export interface ProfileSource {
+  /** capture_objects as sent in attribute 3 (to resolve selected_values of a range read). */
+  captureObjects?: readonly DlmsData[];
   periodMs: number;
   /** Most rows kept (profile_entries). */
   capacity: number;
@@ -43,11 +45,15 @@ export function readProfileBuffer(p: ProfileSource, nowMs: number, access?: Sele
   const columns = 1 + p.values(first * p.periodMs).length;
   let firstColumn = 0;
   let lastColumn = columns - 1;
+  let picked: number[] | undefined;
   if (access?.selector === RANGE) {
     const range = rangeBounds(access.parameters);
     if (!range) return denied;
     first = Math.max(first, Math.ceil(range.from / p.periodMs));
     last = Math.min(last, Math.floor(range.to / p.periodMs));
+    const selected = selectedColumns(p, access.parameters);
+    if (selected === null) return denied; // a selected value this profile does not capture
+    picked = selected;
   } else if (access?.selector === ENTRY) {
     const entry = entryBounds(access.parameters, last - first + 1, columns);
     if (!entry) return denied;
@@ -61,10 +67,21 @@ export function readProfileBuffer(p: ProfileSource, nowMs: number, access?: Sele
   const rows: DlmsData[] = [];
   for (let k = first; k <= last; k++) {
     const ms = k * p.periodMs;
-    const row = [p.clock(ms), ...p.values(ms)].slice(firstColumn, lastColumn + 1);
+    const all = [p.clock(ms), ...p.values(ms)];
+    const row = picked ? picked.map((i) => all[i]!) : all.slice(firstColumn, lastColumn + 1);
     rows.push({ type: "structure", value: row });
   }
   return { ok: true, data: { type: "array", value: rows } };
+}
+
+/** selected_values of a range_descriptor as column indices; undefined = all columns, null = unknown column. */
+function selectedColumns(p: ProfileSource, parameters: DlmsData): number[] | undefined | null {
+  const list = fields(parameters)?.[3];
+  if (!list || list.type !== "array" || list.value.length === 0) return undefined;
+  const key = (d: DlmsData) => JSON.stringify(d, (_k, v) => (v instanceof Uint8Array ? [...v] : v));
+  const known = (p.captureObjects ?? []).map(key);
+  const indices = list.value.map((d) => known.indexOf(key(d)));
+  return indices.includes(-1) ? null : indices;
 }
 
 function fields(parameters: DlmsData): DlmsData[] | undefined {

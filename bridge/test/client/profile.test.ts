@@ -70,6 +70,26 @@ describe("load profile reads against the simulator", () => {
     },
   );
 
+  it("reads selected columns only (selected_values): the meter sends clock and power, energy stays out", async () => {
+    const client = await connect({ now: () => NOW, profilePeriodSeconds: 900, profileRows: 96 });
+    const info = await readProfileInfo(client, PROFILE);
+    const batches: ProfileRowOut[][] = [];
+    await readProfileRows(
+      client,
+      info,
+      { kind: "range", fromMs: NOW - 3_600_000, toMs: NOW, columns: [0, 2] },
+      (rows) => batches.push(rows),
+    );
+    const rows = batches.flat();
+    expect(rows).toHaveLength(4);
+    for (const r of rows) {
+      expect(r.ts! % 900_000).toBe(0);
+      expect(r.values[1]).toBeUndefined(); // energy not sent
+      expect(r.cells[1]).toEqual({ type: "null-data" });
+      expect(typeof r.values[2]).toBe("number"); // power
+    }
+  });
+
   it("reads the newest N rows by entries", async () => {
     const client = await connect({ now: () => NOW, profilePeriodSeconds: 900, profileRows: 96 });
     const info = await readProfileInfo(client, PROFILE);

@@ -59,6 +59,25 @@ describe("GET of a profile buffer with selective access (hand-encoded)", () => {
     });
   });
 
+  it("range_descriptor with selected_values: the clock and the energy column only", () => {
+    const access = profileAccess(
+      info,
+      { kind: "range", fromMs: Date.UTC(2026, 11, 1), toMs: Date.UTC(2026, 11, 1, 1), columns: [0, 1] },
+      0,
+    );
+    const expected = [
+      "C0 01 C1 00 07 01 00 63 01 00 FF 02 01 01 02 04",
+      "02 04 12 00 08 09 06 00 00 01 00 00 FF 0F 02 12 00 00", // restricting object: the clock
+      "09 0C 07 EA 0C 01 FF 00 00 00 00 00 00 00", // 2026-12-01 00:00 UTC (deviation 0)
+      "09 0C 07 EA 0C 01 FF 01 00 00 00 00 00 00", // 01:00
+      "01 02", // selected_values: 2 capture objects
+      "02 04 12 00 08 09 06 00 00 01 00 00 FF 0F 02 12 00 00",
+      "02 04 12 00 03 09 06 01 00 01 08 00 FF 0F 02 12 00 00",
+    ].join(" ");
+    expect(toHex(getBuffer(access))).toBe(toHex(fromHex(expected)));
+    expect(() => profileAccess(info, { kind: "range", fromMs: 0, toMs: 1, columns: [5] })).toThrow(/no column 5/);
+  });
+
   it("entry_descriptor: entries 1..10, all columns", () => {
     const access = profileAccess(info, { kind: "entries", from: 1, to: 10 });
     const expected = [
