@@ -3,7 +3,7 @@
 // Association LN object). Pure helpers: client.ts does the sending and waiting.
 import { randomBytes } from "node:crypto";
 import { buildInitiateRequest } from "../dlms/apdu/builders.js";
-import { DEFAULT_CLIENT_CONFORMANCE } from "../dlms/apdu/conformance.js";
+import { conformanceMask, DEFAULT_CLIENT_CONFORMANCE, hasConformance } from "../dlms/apdu/conformance.js";
 import { encodeApdu } from "../dlms/apdu/index.js";
 import { readInitiateResponse } from "../dlms/apdu/initiate.js";
 import type {
@@ -56,7 +56,8 @@ export function buildHlsAarq(
   const ctos = new Uint8Array(randomBytes(CTOS_LENGTH));
   const invocationCounter = nextCounter(auth, "aarq");
   const initiate = buildInitiateRequest({
-    conformance: opts.conformance ?? DEFAULT_CLIENT_CONFORMANCE,
+    // general-protection: a meter that grants it gets general-glo-ciphering (it carries our system title).
+    conformance: (opts.conformance ?? DEFAULT_CLIENT_CONFORMANCE) | conformanceMask(["general-protection"]),
     maxReceivePduSize: opts.maxReceivePduSize,
   });
   const glo = wrap({
@@ -148,7 +149,19 @@ export function acceptHlsAare(aare: Aare, auth: HlsGmacSettings): HlsAccepted {
   if (r.readUInt8("InitiateResponse tag") !== 0x08) {
     throw new SecurityFailureError("aarq", "not-protected", "the glo-initiateResponse holds no InitiateResponse");
   }
-  return { session, initiate: readInitiateResponse(r), stoc, serverSystemTitle: title };
+  const initiate = readInitiateResponse(r);
+  if (!hasConformance(initiate.negotiatedConformance, "general-protection")) {
+    return { session, initiate, stoc, serverSystemTitle: title };
+  }
+  const general = new CipherSession({
+    policy: auth.policy,
+    ownSystemTitle: auth.systemTitle,
+    peerSystemTitle: title,
+    keys: auth.keys,
+    kind: "general-glo",
+    ...(session.lastPeerCounter !== undefined ? { lastPeerCounter: session.lastPeerCounter } : {}),
+  });
+  return { session: general, initiate, stoc, serverSystemTitle: title };
 }
 
 /** Opens a ciphered APDU, mapping failures to SecurityFailureError for `step`. */

@@ -28,6 +28,8 @@ export interface SimHlsOptions {
   blockKey: Uint8Array;
   /** The meters' system title (8 bytes); default "SIM" + the serial number as 5 bytes, per meter. */
   systemTitle?: Uint8Array;
+  /** Grant general-protection to HLS clients (they then send general-glo-ciphering). Default false. */
+  generalProtection?: boolean;
   /** Fault: flip a bit of the tag of every ciphered reply after authentication. */
   badTag?: boolean;
   /** Fault: reuse the meter's invocation counter for every ciphered reply after authentication. */

@@ -35,6 +35,15 @@ export function serverConformance(multipleReferences: boolean): number {
 
 /** The meters' conformance for a client SAP: multiple references for all, none, or authenticated clients only. */
 function conformanceBySap(o: ResolvedOptions): (clientSap: number) => number {
+  const base = plainConformanceBySap(o);
+  const hls = o.hls;
+  if (!hls?.generalProtection) return base;
+  // A meter granting general-protection to its HLS clients: they may send general-glo-ciphering.
+  const generalProtection = conformanceMask(["general-protection"]);
+  return (sap) => base(sap) | (hls.clients.has(sap) ? generalProtection : 0);
+}
+
+function plainConformanceBySap(o: ResolvedOptions): (clientSap: number) => number {
   const full = serverConformance(true);
   const reduced = serverConformance(false);
   if (o.multipleReferences !== "authenticated-only") return () => (o.multipleReferences ? full : reduced);

@@ -120,6 +120,21 @@ describe("HLS-GMAC round trips against the simulator", () => {
     }
   }
 
+  it("a meter granting general-protection gets general-glo-ciphering requests (with our system title)", async () => {
+    const sim = await simulator({ hls: { authKey: AK, blockKey: EK, generalProtection: true } });
+    const frames: { dir: string; summary: string; hex: string }[] = [];
+    const c = client(sim.ports[0]!, {
+      onFrame: (dir, bytes, summary) => frames.push({ dir, summary, hex: toHex(bytes, "") }),
+    });
+    const info = await c.connect();
+    expect(info.conformanceNames).toContain("general-protection");
+    await readRegisters(c, REGISTERS, new Map());
+    await c.release();
+    const sent = frames.filter((f) => f.dir === "tx" && f.summary.includes("general-glo-ciphering"));
+    expect(sent.length).toBeGreaterThanOrEqual(2); // pass 3 and the GETs
+    for (const f of sent) expect(f.hex).toContain(`DB08${toHex(CLIENT_TITLE, "")}`);
+  });
+
   it("the public client reads the invocation counter object, which follows the management client's counter", async () => {
     const sim = await simulator();
     const ic = counter(500);

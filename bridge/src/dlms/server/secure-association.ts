@@ -19,6 +19,8 @@ import type { ServerAssociation } from "./association.js";
 /** Association LN current association, method 1 reply_to_HLS_authentication. */
 const ASSOCIATION_LN = Uint8Array.of(0, 0, 40, 0, 0, 255);
 const REPLY_TO_HLS_AUTHENTICATION = 1;
+/** glo tag + length (up to 3 bytes) + SC + IC + 12-byte tag. */
+const CIPHERING_OVERHEAD = 1 + 3 + 5 + 12;
 /** ConfirmedService initiateError, ServiceError application-reference (0) / deciphering-error (6). */
 const INITIATE_ERROR = 1;
 const APPLICATION_REFERENCE = 0;
@@ -184,6 +186,9 @@ export class SecureServerAssociation {
     } catch {
       return this.reject(clientSap, "aarq", "deciphered InitiateRequest is malformed", decipheringErrorAare());
     }
+    // Replies grow by the ciphering overhead: the plain association must keep them that much below the client's max.
+    const maxPdu = initiate.clientMaxReceivePduSize;
+    if (maxPdu !== 0) initiate = { ...initiate, clientMaxReceivePduSize: Math.max(16, maxPdu - CIPHERING_OVERHEAD) };
     const plain = this.inner.handle({ tag: "aarq", applicationContext: "ln", userInformation: initiate }, clientSap);
     if (plain?.tag !== "aare" || plain.result !== "accepted" || plain.userInformation?.tag !== "initiate-response") {
       const aare =
