@@ -14,7 +14,8 @@
 #     is stopped mid-run (an offline meter).
 # Checks: every started service healthy; readings of every meter in Mosquitto; the custom key; with a gateway:
 # connect per meter, telemetry with the readings' own ts, the custom key, no meter/ts telemetry keys, clean stop
-# (SIGINT: disconnects sent on restart), the offline meter stays disconnected across a gateway restart; `verify`
+# (SIGINT: disconnects sent on restart), the offline meter stays disconnected across a gateway restart with its
+# offline status as the last one at ThingsBoard; `verify`
 # exits 0 only with proof of delivery; tb-gateway/config unchanged (git status) after the run.
 #   KEEP=1  leave the project running (then: docker compose -p <project> down -v)   TIMEOUT=90 per wait
 #   TB_GATEWAY_IMAGE=<image>  the gateway image to use instead of a local thingsboard/tb-gateway one
@@ -238,6 +239,10 @@ if [ -n "$GW_IMAGE" ]; then
   back=$(grep -E ' v1/gateway/(connect|telemetry|attributes) ' <<<"$after" | grep '"sim3"' | head -2 | cut -c1-200)
   [ -z "$back" ] && ok "offline sim3 stayed disconnected across the gateway restart" \
     || bad "offline sim3 came back after the gateway restart: $back"
+  # ...and ThingsBoard still shows it offline: the last status attribute it got for sim3.
+  last_status=$(gw_lines v1/gateway/attributes | grep '^{"sim3":' | grep -o '"status": *"[a-z]*"' | tail -1)
+  [[ $last_status == *'"offline"' ]] && ok "sim3's last status at ThingsBoard: offline" \
+    || bad "sim3's last status at ThingsBoard: ${last_status:-none}"
   check_gw_telemetry
 else
   skip "gateway checks (connect per meter, readings' own ts at ThingsBoard, custom key, no meter/ts keys, SIGINT on restart, offline meter across a gateway restart): no gateway image"
