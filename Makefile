@@ -119,10 +119,13 @@ sim: build
 # the stack, e.g. the `simulator` host name), else locally.
 read:
 	@test -n "$(METER)" || { echo "usage: make read METER=<id>   (a METER_<ID> line in .env)"; exit 2; }
+	@# While the bridge runs it holds the meter's only association: read through it (POST /api/meters/<id>/read,
+	@# between polls, inside the container on its loopback). Otherwise a direct association with a frame trace.
 	@if $(COMPOSE) ps --status running --services 2>/dev/null | grep -qx bridge; then \
-	  $(COMPOSE) exec -T bridge node bin/dlms-bridge.js read --meter "$(METER)" --trace; \
+	  echo "the bridge is running: reading $(METER) through it (its association, between polls)"; \
+	  $(COMPOSE) exec -T bridge node bin/dlms-bridge.js read --meter "$(METER)" --via-bridge $(if $(OBIS),$(foreach o,$(OBIS),--obis $(o))); \
 	else \
-	  $(MAKE) -s build && npx dlms-bridge read --meter "$(METER)" --env .env --trace; \
+	  $(MAKE) -s build && npx dlms-bridge read --meter "$(METER)" --env .env --trace $(if $(OBIS),$(foreach o,$(OBIS),--obis $(o))); \
 	fi
 
 clean:

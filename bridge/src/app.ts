@@ -223,6 +223,7 @@ export async function startBridge(config: BridgeConfig, log: Logger, options: St
         ...(health.message !== undefined ? { dbProblem: health.message } : {}),
       };
     },
+    readMeter: (id, objects, deadlineMs) => engine.readNow(id, objects, deadlineMs),
     meters: () =>
       engine.status().map((s) => {
         const m = configById.get(s.meter);

@@ -5,14 +5,13 @@ import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { DEFAULT_DEADLINE_TIMEOUTS, DlmsClient } from "../client/client.js";
 import { AssociationRejectedError, ClientError } from "../client/errors.js";
+import { type ObjectRef, parseObjectRef } from "../client/object-ref.js";
+import { readingToJson, renderObjectReading } from "../client/reading-json.js";
 import { type AttributeReading, readAttributes } from "../client/reads.js";
 import type { AuthSettings, LinkSettings } from "../client/types.js";
 import { parseDuration } from "../config/duration.js";
 import { MAX_REPLY_RANGE, parseByteSize, parseMeterUrl } from "../config/meter-url.js";
 import { toHex } from "../dlms/codec/hex.js";
-import { dataToJson } from "../dlms/cosem/display.js";
-import { formatObis, parseObis } from "../dlms/cosem/obis.js";
-import { applyScaler, numericValue } from "../dlms/cosem/scaler.js";
 import type { MeterConfig, RegisterSpec } from "../model.js";
 import { TcpTransport } from "../transport/tcp.js";
 import {
@@ -28,9 +27,11 @@ import {
 } from "./args.js";
 import { buildHlsAuth, READ_HLS_OPTIONS, READ_HLS_USAGE, readFrameCounter } from "./read-hls.js";
 import { type ProfileRequest, parseProfileRequest, printProfile } from "./read-profile.js";
+import { type BridgeReadPlan, defaultBridgeUrl, readViaBridge } from "./read-via-bridge.js";
 
 export const READ_USAGE = `usage: dlms-bridge read --host H [--port P] --obis OBIS [--obis OBIS ...] [options]
        dlms-bridge read --meter ID [--env FILE] [--obis OBIS ...] [options]
+       dlms-bridge read --meter ID --via-bridge [--bridge-url URL] [--obis OBIS ...] [--json] [--deadline D]
 Reads COSEM objects from one meter and prints each value with its scaler and unit applied.
 
   --host H              meter or simulator host
@@ -62,6 +63,11 @@ ${READ_HLS_USAGE}
   --meter ID            take the connection from METER_<ID> in the env file (options above override it);
                         without --obis, reads the meter's configured registers
   --env FILE            env file for --meter (default .env)
+  --via-bridge          read through the running bridge (POST /api/meters/<ID>/read), on the association it
+                        holds, between its polls: the way to read a meter the bridge polls (a meter accepts one
+                        association at a time). Connection options do not apply; no --trace.
+  --bridge-url URL      the bridge's HTTP listener (implies --via-bridge; default http://127.0.0.1:$HTTP_PORT,
+                        HTTP_PORT defaulting to 9464)
 
 Exit status: 0 all objects read, 1 a failure (connection, association or any object), 2 bad usage.`;
 
@@ -89,9 +95,31 @@ const OPTIONS = {
   trace: { type: "boolean", default: false },
   meter: { type: "string" },
   env: { type: "string", default: ".env" },
+  "via-bridge": { type: "boolean", default: false },
+  "bridge-url": { type: "string" },
   help: { type: "boolean", short: "h", default: false },
   ...READ_HLS_OPTIONS,
 } as const;
+
+/** Options that configure a direct association: meaningless when the bridge's association is used. */
+const DIRECT_ONLY = [
+  "host",
+  "port",
+  "transport",
+  "client",
+  "server",
+  "physical",
+  "address-size",
+  "auth",
+  "password",
+  "timeout",
+  "max-reply",
+  "disc-first",
+  "trace",
+  "from",
+  "to",
+  "last",
+] as const;
 
 export type ReadValues = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: false }>>["values"];
 
@@ -125,20 +153,45 @@ export async function main(argv: string[]): Promise<number> {
 
 export async function runRead(argv: string[], io: CliIo): Promise<number> {
   let values: ReadValues;
-  let plan: ReadPlan;
+  let plan: ReadPlan | BridgeReadPlan;
   try {
     values = parseArgs({ args: argv, options: OPTIONS, allowPositionals: false }).values;
     if (values.help) {
       io.out(READ_USAGE);
       return EXIT_OK;
     }
-    plan = buildReadPlan(values);
+    const viaBridge = values["via-bridge"] || values["bridge-url"] !== undefined;
+    plan = viaBridge ? buildBridgePlan(values) : buildReadPlan(values);
   } catch (error) {
     io.err(`dlms-bridge read: ${error instanceof Error ? error.message : String(error)}`);
     io.err("run 'dlms-bridge read --help' for usage");
     return EXIT_USAGE;
   }
+  if ("url" in plan) return readViaBridge(plan, values.json === true, io);
   return executeRead(plan, { json: values.json === true, trace: values.trace === true }, io);
+}
+
+export function buildBridgePlan(values: ReadValues): BridgeReadPlan {
+  if (values.meter === undefined) throw new UsageError("--via-bridge needs --meter ID (the meter's id in the bridge)");
+  const direct = DIRECT_ONLY.filter((name) => values[name] !== undefined && values[name] !== false);
+  if (direct.length > 0) {
+    throw new UsageError(
+      `${direct.map((n) => `--${n}`).join(", ")} do(es) not apply with --via-bridge (the bridge reads on its own association)`,
+    );
+  }
+  const url = values["bridge-url"] ?? defaultBridgeUrl();
+  if (!/^https?:\/\/[^/]+/.test(url)) throw new UsageError(`--bridge-url '${url}' is not an http:// URL`);
+  const classId = intOption("class", values.class, 0, 0xffff);
+  const attributeId = intOption("attr", values.attr, -128, 127) ?? 2;
+  const deadlineMs = Math.min(deadlineOption(values.deadline) ?? 30_000, 120_000);
+  return {
+    url,
+    meter: values.meter.toLowerCase(),
+    ...(values.obis && values.obis.length > 0
+      ? { objects: values.obis.map((text) => parseObjectArgument(text, classId, attributeId)) }
+      : {}),
+    deadlineMs: Math.max(1000, deadlineMs),
+  };
 }
 
 export function buildReadPlan(values: ReadValues): ReadPlan {
@@ -252,34 +305,12 @@ export function parseObjectArgument(
   text: string,
   defaultClass: number | undefined,
   defaultAttribute: number,
-): { obis: string; classId: number; attributeId: number } {
-  const qualified = /^(\d+)\/([^/]+)(?:\/(-?\d+))?$/.exec(text.trim());
-  const obisText = qualified ? qualified[2]! : text;
-  let obis: string;
+): ObjectRef {
   try {
-    obis = formatObis(parseObis(obisText));
+    return parseObjectRef(text, defaultClass, defaultAttribute);
   } catch (error) {
-    throw new UsageError(`--obis: ${error instanceof Error ? error.message : String(error)}`);
+    throw new UsageError(`--obis '${text}': ${error instanceof Error ? error.message : String(error)}`);
   }
-  if (!qualified) return { obis, classId: defaultClass ?? likelyClass(obis), attributeId: defaultAttribute };
-  return {
-    obis,
-    classId: intOption("obis class", qualified[1], 0, 0xffff)!,
-    attributeId: qualified[3] === undefined ? defaultAttribute : intOption("obis attribute", qualified[3], -128, 127)!,
-  };
-}
-
-/**
- * Without --class, the interface class an OBIS code usually has, so `--obis 0.0.96.1.0.255` reads a serial number
- * rather than failing as a Register: clock 8, association 15, load profiles 7, other abstract objects Data (1),
- * electricity values Register (3).
- */
-export function likelyClass(obis: string): number {
-  const [a, , c, d] = obis.split(".").map(Number);
-  if (obis === "0.0.1.0.0.255") return 8;
-  if (a === 0 && c === 40 && d === 0) return 15;
-  if (c === 99 || c === 98) return 7;
-  return a === 0 ? 1 : 3;
 }
 
 /** METER_<ID> from the env file, parsed by the bridge's own config code (password from METER_<ID>_PASSWORD too). */
@@ -416,35 +447,5 @@ export function renderReading(
   reading: AttributeReading,
   json: boolean,
 ): { ok: boolean; text: string } {
-  const target = spec.attributeId === 2 ? spec.obis : `${spec.obis} attr ${spec.attributeId}`;
-  if (!reading.ok) {
-    const text = json
-      ? JSON.stringify({
-          obis: spec.obis,
-          classId: spec.classId,
-          attributeId: spec.attributeId,
-          error: reading.error,
-          reason: reading.reason,
-        })
-      : `${target}  error: ${reading.error}`;
-    return { ok: false, text };
-  }
-  const raw = numericValue(reading.data);
-  const su = reading.scalerUnit;
-  const value = su && raw !== undefined ? applyScaler(raw, su.scaler) : dataToJson(reading.data);
-  if (json) {
-    const scaled = su && raw !== undefined ? { unit: su.unit, scaler: su.scaler, raw: dataToJson(reading.data) } : {};
-    const record = {
-      obis: spec.obis,
-      classId: spec.classId,
-      attributeId: spec.attributeId,
-      value,
-      type: reading.data.type,
-      ...scaled,
-    };
-    return { ok: true, text: JSON.stringify(record) };
-  }
-  const shown = typeof value === "number" || typeof value === "string" ? String(value) : JSON.stringify(value);
-  const unit = su && raw !== undefined && su.unit ? ` ${su.unit}` : "";
-  return { ok: true, text: `${target}  ${shown}${unit}` };
+  return renderObjectReading(readingToJson(spec, reading), json);
 }

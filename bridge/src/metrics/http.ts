@@ -1,7 +1,9 @@
 // The bridge's small HTTP surface: /metrics (Prometheus), /healthz (liveness), /readyz (broker + database),
-// /api/meters (state of each meter, secrets removed whatever the caller passes).
+// /api/meters (state of each meter, secrets removed whatever the caller passes), POST /api/meters/<id>/read (a
+// technician's read on the live association, see read-endpoint.ts).
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { Logger } from "../log.js";
+import { handleMeterRead, type MeterReader } from "./read-endpoint.js";
 import type { BridgeMetrics } from "./registry.js";
 
 export interface HealthChecks {
@@ -20,6 +22,8 @@ export interface HttpServerOptions {
   metrics: Pick<BridgeMetrics, "registry">;
   health: () => HealthChecks;
   meters: () => MeterStatus[] | Promise<MeterStatus[]>;
+  /** Serves POST /api/meters/<id>/read when given. */
+  readMeter?: MeterReader;
   log?: Logger;
 }
 
@@ -67,8 +71,19 @@ export async function startHttpServer(options: HttpServerOptions): Promise<HttpS
   };
 }
 
+const READ_PATH = /^\/api\/meters\/([^/]+)\/read$/;
+
 async function handle(options: HttpServerOptions, request: IncomingMessage, response: ServerResponse): Promise<void> {
   const path = new URL(request.url ?? "/", "http://bridge").pathname;
+  const readPath = READ_PATH.exec(path);
+  if (readPath && options.readMeter) {
+    if (request.method !== "POST") {
+      response.setHeader("Allow", "POST");
+      return send(response, 405, "text/plain", "method not allowed: POST a JSON body\n");
+    }
+    const ids = (await options.meters()).map((m) => m.id);
+    return handleMeterRead(readPath[1]!, request, response, options.readMeter, () => ids);
+  }
   if (request.method !== "GET" && request.method !== "HEAD") {
     response.setHeader("Allow", "GET, HEAD");
     return send(response, 405, "text/plain", "method not allowed\n");

@@ -2,7 +2,9 @@
 // client/reads.ts. A new session (and so a new scaler cache) is made for every association.
 
 import { DlmsClient } from "../client/client.js";
+import type { ObjectRef } from "../client/object-ref.js";
 import { readMeterClock } from "../client/profile.js";
+import { type ObjectReadingJson, readingToJson } from "../client/reading-json.js";
 import { readAttributes, readRegisters, type ScalerCache } from "../client/reads.js";
 import type { DlmsClientOptions, HlsGmacSettings, LinkSettings } from "../client/types.js";
 import { dataToJson } from "../dlms/cosem/display.js";
@@ -130,6 +132,12 @@ export class DlmsSession implements MeterSession {
           : { value: reading.value, unit: reading.unit };
     }
     return out;
+  }
+
+  async readObjects(objects: ObjectRef[]): Promise<ObjectReadingJson[]> {
+    const specs = objects.map((ref, i) => ({ key: `#${i}`, ...ref }));
+    const readings = await readAttributes(this.client, specs, this.scalerCache);
+    return specs.map((spec) => readingToJson(spec, readings[spec.key]!));
   }
 
   async readAttributes(): Promise<Record<string, string | number>> {

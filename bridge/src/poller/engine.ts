@@ -1,15 +1,18 @@
 // The polling engine: MeterConfig[] in, Readings and status out through PollerHooks. One MeterWorker per meter
 // (own timer, own association); the only shared resource is the semaphore bounding concurrent connects.
 
+import type { ObjectRef } from "../client/object-ref.js";
 import type { MeterConfig } from "../model.js";
 import type { BackoffOptions } from "./backoff.js";
 import type { BreakerOptions } from "./breaker.js";
 import { MeterWorker } from "./meter-worker.js";
+import { OnDemandReadError, type OnDemandResult } from "./on-demand.js";
 import { Semaphore } from "./semaphore.js";
 import { type Clock, type MeterRuntimeState, type PollerHooks, type SessionFactory, systemClock } from "./types.js";
 
 export type { BackoffOptions } from "./backoff.js";
 export type { BreakerOptions } from "./breaker.js";
+export { OnDemandReadError, type OnDemandResult } from "./on-demand.js";
 export type {
   BreakerState,
   Clock,
@@ -99,6 +102,22 @@ export class PollerEngine {
 
   status(): MeterRuntimeState[] {
     return this.workers.map((worker) => worker.snapshot());
+  }
+
+  /**
+   * A technician's read on a meter's live association, between its polls (see poller/on-demand.ts). `objects`
+   * undefined reads the meter's configured registers. Rejects with OnDemandReadError.
+   */
+  readNow(meterId: string, objects: ObjectRef[] | undefined, deadlineMs: number): Promise<OnDemandResult> {
+    const worker = this.workers.find((w) => w.meter.id === meterId);
+    if (!worker) return Promise.reject(new OnDemandReadError("unknown-meter", `no meter '${meterId}'`));
+    const list =
+      objects ?? worker.meter.registers.map(({ obis, classId, attributeId }) => ({ obis, classId, attributeId }));
+    return worker.readNow({ objects: list, deadlineAt: this.clock.now() + deadlineMs });
+  }
+
+  meterIds(): string[] {
+    return this.workers.map((w) => w.meter.id);
   }
 
   private async stopWorkers(): Promise<void> {

@@ -8,6 +8,12 @@
 import type { MeterConfig, Reading, RegisterSpec } from "../model.js";
 import { type BackoffOptions, backoffDelayMs } from "./backoff.js";
 import { type BreakerOptions, type BreakerTransition, CircuitBreaker } from "./breaker.js";
+import {
+  MAX_QUEUED_ON_DEMAND_READS,
+  OnDemandReadError,
+  type OnDemandRequest,
+  type OnDemandResult,
+} from "./on-demand.js";
 import { RegisterBackoff } from "./register-backoff.js";
 import { firstSlotAtOrAfter, latestDueSlot, phaseOffsetMs, skipTo } from "./schedule.js";
 import type { Semaphore } from "./semaphore.js";
@@ -39,7 +45,7 @@ export interface WorkerOptions {
   registerBackoffMaxMs?: number;
 }
 
-type Operation = "connect" | "read-attributes" | "read" | "keep-alive" | "release" | "backfill";
+type Operation = "connect" | "read-attributes" | "read" | "on-demand-read" | "keep-alive" | "release" | "backfill";
 
 /** An operation outlived the watchdog: the session is presumed stuck and is replaced. */
 export class WatchdogTimeout extends Error {
@@ -75,6 +81,11 @@ export class MeterWorker {
   private abortOperation: ((error: Error) => void) | undefined;
   private online: boolean | undefined;
   private stopped = false;
+  private readonly onDemand: {
+    request: OnDemandRequest;
+    resolve(result: OnDemandResult): void;
+    reject(error: OnDemandReadError): void;
+  }[] = [];
 
   constructor(
     readonly meter: MeterConfig,
@@ -116,6 +127,9 @@ export class MeterWorker {
     this.stopped = true;
     if (this.timer !== undefined) this.options.clock.clearTimeout(this.timer);
     this.timer = undefined;
+    for (const queued of this.onDemand.splice(0)) {
+      queued.reject(new OnDemandReadError("unavailable", "the bridge is stopping", this.snapshot()));
+    }
     const settled = this.running
       ? await Promise.race([this.running.then(() => true), deadline.then(() => false)])
       : true;
@@ -136,12 +150,13 @@ export class MeterWorker {
     this.timer = this.options.clock.setTimeout(() => this.fire(), delay);
   }
 
-  private nextActionAt(): number {
+  private nextActionAt({ background = true } = {}): number {
     if (this.breaker.state === "open") return this.breaker.openUntil;
     if (this.retryAt !== undefined) return this.retryAt;
     if (this.session) {
       const keepAliveAt = this.lastActivityAt + this.options.keepAliveMs;
-      return Math.min(this.dueSlot, keepAliveAt, this.backgroundStartAt(this.options.clock.now()) ?? keepAliveAt);
+      const backgroundAt = background ? this.backgroundStartAt(this.options.clock.now()) : undefined;
+      return Math.min(this.dueSlot, keepAliveAt, backgroundAt ?? keepAliveAt);
     }
     return this.dueSlot;
   }
@@ -155,11 +170,94 @@ export class MeterWorker {
         this.emit("read-failed", { operation: "worker", error: describe(error) });
         this.recordFailure(describe(error), { retry: true });
       })
-      .finally(() => {
-        this.running = undefined;
-        this.emitState();
-        this.arm();
-      });
+      .finally(() => this.afterOperation());
+  }
+
+  /**
+   * Queues a technician's read on this meter's live association: it runs when the operation in flight (a poll)
+   * has finished, never alongside one. Rejects with OnDemandReadError when there is no live association.
+   */
+  readNow(request: OnDemandRequest): Promise<OnDemandResult> {
+    const refused = this.refusal();
+    if (refused) return Promise.reject(refused);
+    if (this.onDemand.length >= MAX_QUEUED_ON_DEMAND_READS) {
+      const message = `${this.onDemand.length} reads already wait for meter '${this.meter.id}'; try again later`;
+      return Promise.reject(new OnDemandReadError("busy", message, this.snapshot()));
+    }
+    return new Promise<OnDemandResult>((resolve, reject) => {
+      this.onDemand.push({ request, resolve, reject });
+      this.serveQueued();
+    });
+  }
+
+  /** Why an on-demand read cannot run now (no live association), or undefined. */
+  private refusal(): OnDemandReadError | undefined {
+    const id = this.meter.id;
+    if (this.stopped) return new OnDemandReadError("unavailable", "the bridge is stopping", this.snapshot());
+    if (this.breaker.state === "open") {
+      const until = new Date(this.breaker.openUntil).toISOString();
+      return new OnDemandReadError(
+        "unavailable",
+        `meter '${id}' is offline (breaker open until ${until})`,
+        this.snapshot(),
+      );
+    }
+    if (!this.session && !this.running) {
+      return new OnDemandReadError("unavailable", `meter '${id}' has no live association`, this.snapshot());
+    }
+    return undefined;
+  }
+
+  /** After every operation: a due poll goes first, then one queued on-demand read, then background work. */
+  private afterOperation(): void {
+    this.running = undefined;
+    this.emitState();
+    if (this.stopped) return;
+    if (this.nextActionAt({ background: false }) > this.options.clock.now()) this.serveQueued();
+    if (!this.running) this.arm();
+  }
+
+  /** Starts the next queued on-demand read if nothing runs; the poll timer waits until it is done. */
+  private serveQueued(): void {
+    if (this.running || this.stopped) return;
+    const queued = this.onDemand.shift();
+    if (!queued) return;
+    if (this.timer !== undefined) this.options.clock.clearTimeout(this.timer);
+    this.timer = undefined;
+    this.running = this.serveOnDemand(queued.request)
+      .then(queued.resolve, queued.reject)
+      .finally(() => this.afterOperation());
+  }
+
+  private async serveOnDemand(request: OnDemandRequest): Promise<OnDemandResult> {
+    const { clock } = this.options;
+    const id = this.meter.id;
+    const ts = clock.now();
+    if (ts >= request.deadlineAt) {
+      throw new OnDemandReadError("busy", `meter '${id}' was busy until the read's deadline`, this.snapshot());
+    }
+    const refused = this.refusal();
+    if (refused) throw refused;
+    const session = this.session;
+    if (!session?.readObjects) {
+      throw new OnDemandReadError("unavailable", `meter '${id}' has no live association`, this.snapshot());
+    }
+    try {
+      const objects = await this.guard(
+        "on-demand-read",
+        () => session.readObjects!(request.objects),
+        request.deadlineAt - ts,
+      );
+      this.lastActivityAt = clock.now();
+      return { meter: id, ts, objects };
+    } catch (error) {
+      if (this.stopped) throw new OnDemandReadError("unavailable", "the bridge is stopping", this.snapshot());
+      // The association is in an unknown state: drop it; the next poll reconnects and counts what it finds.
+      this.emit("read-failed", { operation: "on-demand-read", error: describe(error) });
+      this.dropSession("on-demand read failed");
+      const timeout = error instanceof WatchdogTimeout || isTimeout(error);
+      throw new OnDemandReadError(timeout ? "timeout" : "failed", `meter '${id}': ${describe(error)}`, this.snapshot());
+    }
   }
 
   private async act(): Promise<void> {
@@ -437,9 +535,10 @@ export class MeterWorker {
     this.options.hooks.onState(this.meter.id, this.snapshot());
   }
 
-  /** Runs one session operation under the watchdog; stop() can abort it too. */
-  private guard<T>(operation: Operation, run: () => Promise<T>): Promise<T> {
-    const { clock, watchdogMs } = this.options;
+  /** Runs one session operation under the watchdog (or a shorter deadline); stop() can abort it too. */
+  private guard<T>(operation: Operation, run: () => Promise<T>, limitMs?: number): Promise<T> {
+    const { clock } = this.options;
+    const watchdogMs = Math.min(this.options.watchdogMs, limitMs ?? Number.POSITIVE_INFINITY);
     return new Promise<T>((resolve, reject) => {
       let settled = false;
       const settle = (finish: () => void) => {

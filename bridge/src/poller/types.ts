@@ -1,6 +1,8 @@
 // Contracts of the polling engine. The engine knows nothing of MQTT, the outbox or metrics: the composition root
 // passes a PollerHooks object and wires each callback to its consumer.
 
+import type { ObjectRef } from "../client/object-ref.js";
+import type { ObjectReadingJson } from "../client/reading-json.js";
 import type { MeterConfig, Reading, RegisterSpec } from "../model.js";
 import type { FailingRegister } from "./register-backoff.js";
 
@@ -72,6 +74,8 @@ export interface MeterSession {
   /** Per key: the scaled value and unit, or the reason it failed (a data-access-result). Rejects if the link fails. */
   readRegisters(specs: RegisterSpec[]): Promise<Record<string, RegisterOutcome>>;
   readAttributes(): Promise<Record<string, string | number>>;
+  /** Reads arbitrary attributes for a technician (scaled, with units), one result per object, in order. */
+  readObjects?(objects: ObjectRef[]): Promise<ObjectReadingJson[]>;
   /** A cheap request that keeps the association inside the meter's inactivity timeout. */
   keepAlive?(): Promise<void>;
   release(): Promise<void>;

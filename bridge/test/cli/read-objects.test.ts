@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { likelyClass, parseObjectArgument } from "../../src/cli/read.js";
+import { parseObjectArgument } from "../../src/cli/read.js";
+import { likelyClass } from "../../src/client/object-ref.js";
 
 describe("read: which object --obis names", () => {
   it.each([

@@ -551,3 +551,55 @@ describe("PollerEngine: a register that keeps failing", () => {
     expect(hooks.readingsOf("a").at(-1)?.values).toHaveProperty("current");
   });
 });
+
+describe("PollerEngine: on-demand reads", () => {
+  const VOLTAGE_REF = { obis: "1.0.32.7.0.255", classId: 3, attributeId: 2 };
+
+  it("runs a read on the live association after the poll in flight, never alongside it, and polls go on", async () => {
+    const meter = new FakeMeter({
+      read: async (_n, specs) => {
+        await delay(3_000); // a slow poll: the on-demand read must wait for it
+        return allValues(specs);
+      },
+    });
+    const hooks = run({ a: meter }, [meterConfig("a")]);
+    await vi.advanceTimersByTimeAsync(firstSlot("a") - T0 + 1_000); // first poll in flight
+    expect(meter.sessions[0]!.calls).toEqual(["connect", "attributes", "read"]);
+    const reading = engine!.readNow("a", [VOLTAGE_REF], 30_000);
+    await vi.advanceTimersByTimeAsync(2_500);
+    const result = await reading;
+    expect(result).toMatchObject({ meter: "a", objects: [{ ...VOLTAGE_REF, value: 42, unit: "V" }] });
+    expect(meter.sessions[0]!.calls).toEqual(["connect", "attributes", "read", "read-objects"]);
+    expect(meter.maxInFlightPerSession).toBe(1);
+    await vi.advanceTimersByTimeAsync(5 * INTERVAL);
+    expect(hooks.readingsOf("a").length).toBe(6); // the schedule went on: every slot polled
+    expect(gridOffsets(hooks, "a").every((offset) => offset === 0)).toBe(true);
+    expect(meter.sessions).toHaveLength(1);
+  });
+
+  it("reads the configured registers when no object is named", async () => {
+    const meter = new FakeMeter();
+    run({ a: meter }, [meterConfig("a")]);
+    await vi.advanceTimersByTimeAsync(firstSlot("a") - T0);
+    const result = await engine!.readNow("a", undefined, 30_000);
+    expect(result.objects.map((o) => o.obis)).toEqual(REGISTERS.map((r) => r.obis));
+  });
+
+  it("refuses an unknown meter, a meter with no association, and a full queue", async () => {
+    const down = new FakeMeter({ connect: () => Promise.reject(new Error("ECONNREFUSED")) });
+    const slow = new FakeMeter({ read: () => hang() });
+    run({ down, slow }, [meterConfig("down"), meterConfig("slow")], { watchdogMs: 600_000 });
+    await vi.advanceTimersByTimeAsync(INTERVAL + 10);
+
+    await expect(engine!.readNow("nope", undefined, 1_000)).rejects.toMatchObject({ failure: "unknown-meter" });
+    const refused = engine!.readNow("down", undefined, 1_000);
+    await expect(refused).rejects.toMatchObject({
+      failure: "unavailable",
+      state: { lastError: "ECONNREFUSED", connected: false },
+    });
+    // "slow" hangs in its poll: four reads may wait, the fifth is refused at once.
+    const waiting = [1, 2, 3, 4].map(() => engine!.readNow("slow", undefined, 5_000));
+    for (const w of waiting) w.catch(() => undefined);
+    await expect(engine!.readNow("slow", undefined, 5_000)).rejects.toMatchObject({ failure: "busy" });
+  });
+});

@@ -1,5 +1,7 @@
 // Test doubles for the poller: scripted in-memory meters and hooks that record every call.
 
+import type { ObjectRef } from "../../src/client/object-ref.js";
+import type { ObjectReadingJson } from "../../src/client/reading-json.js";
 import type { MeterConfig, Reading, RegisterSpec } from "../../src/model.js";
 import type {
   MeterEventKind,
@@ -49,6 +51,8 @@ export function allValues(specs: RegisterSpec[]): Record<string, RegisterOutcome
 export interface FakeBehaviour {
   connect?(n: number): Promise<void>;
   read?(n: number, specs: RegisterSpec[]): Promise<Record<string, RegisterOutcome>>;
+  /** On-demand reads; default: each object answers 42 V. */
+  readObjects?(n: number, objects: ObjectRef[]): Promise<ObjectReadingJson[]>;
   keepAlive?: ((n: number) => Promise<void>) | false;
   release?(n: number): Promise<void>;
 }
@@ -84,6 +88,15 @@ export class FakeMeter {
         return track("connect", () => b.connect?.(log.n) ?? Promise.resolve()).finally(() => this.connectsInFlight--);
       },
       readRegisters: (specs) => track("read", () => b.read?.(log.n, specs) ?? Promise.resolve(allValues(specs))),
+      readObjects: (objects) =>
+        track(
+          "read-objects",
+          () =>
+            b.readObjects?.(log.n, objects) ??
+            Promise.resolve(
+              objects.map((o) => ({ ...o, value: 42, type: "long-unsigned", unit: "V", scaler: 0, raw: 42 })),
+            ),
+        ),
       readAttributes: () =>
         track("attributes", () => Promise.resolve({ serial_number: `SN-${log.n}`, logical_device_name: "SIM" })),
       release: () => track("release", () => b.release?.(log.n) ?? Promise.resolve()),
