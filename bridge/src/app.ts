@@ -245,6 +245,7 @@ export async function startBridge(config: BridgeConfig, log: Logger, options: St
           skippedSlots: s.skippedSlots,
           watchdogRestarts: s.watchdogRestarts,
           failingRegisters: s.failingRegisters ?? {},
+          ...(backfills.has(s.meter) ? { profiles: backfills.get(s.meter)!.status() } : {}),
         };
       }),
   });

@@ -77,7 +77,7 @@ export function readProfileBuffer(p: ProfileSource, nowMs: number, access?: Sele
 /** selected_values of a range_descriptor as column indices; undefined = all columns, null = unknown column. */
 function selectedColumns(p: ProfileSource, parameters: DlmsData): number[] | undefined | null {
   const list = fields(parameters)?.[3];
-  if (!list || list.type !== "array" || list.value.length === 0) return undefined;
+  if (list?.type !== "array" || list.value.length === 0) return undefined;
   const key = (d: DlmsData) => JSON.stringify(d, (_k, v) => (v instanceof Uint8Array ? [...v] : v));
   const known = (p.captureObjects ?? []).map(key);
   const indices = list.value.map((d) => known.indexOf(key(d)));

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { type RunningSimulator, startSimulator } from "../../src/sim/server.js";
 import { type MosquittoHandle, startMosquitto } from "../helpers/mosquitto.js";
 import {
+  apiMeters,
   bridgeEnv,
   cleanupProcesses,
   cleanupRecorders,
@@ -117,6 +118,9 @@ describe("dlms-bridge run: load-profile backfill", () => {
     const live = () => recorder.telemetry("east").filter((t) => t.ts > restartedAt);
     await waitUntil(() => live().length >= 4, "4 live readings after the restart");
     expect(servedEverySlot(live(), 1000)).toBe(true);
+    const [api] = await apiMeters(port);
+    expect(api!.profiles).toEqual([{ profile: "1.0.99.1.0.255", lastRowTs: expect.any(Number) }]);
+    expect((api!.profiles as { lastRowTs: number }[])[0]!.lastRowTs).toBeGreaterThanOrEqual(newest(rows));
     const samples = await scrape(port);
     expect(metricValue(samples, "dlms_bridge_profile_rows_total", { meter: "east" })).toBeGreaterThanOrEqual(
       gap.length,

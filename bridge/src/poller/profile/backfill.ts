@@ -91,6 +91,11 @@ export class ProfileBackfill {
     return new AssociationBackfill(this, client, clock);
   }
 
+  /** Per profile: the meter timestamp of the last row delivered (null before the first), for /api/meters. */
+  status(): { profile: string; lastRowTs: number | null }[] {
+    return this.states.map((s) => ({ profile: s.spec.obis, lastRowTs: s.cursor ?? null }));
+  }
+
   /** @internal */
   get profileStates(): readonly ProfileState[] {
     return this.states;
