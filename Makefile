@@ -55,10 +55,11 @@ test-docker: $(NPM_STAMP)
 test-stack: build
 	bash bridge/test/stack/run-stack.sh
 
-# Benchmarks (results and method in BENCHMARKS.md); not part of `make test`.
+# Benchmarks (results and method in BENCHMARKS.md); not part of `make test`. run-all: a short version of every
+# issue-9 benchmark (< 5 min, one table); each bench/*.ts script takes env vars for its long version
+# (bench/poller-scale.ts and bench/bridge-e2e.ts run on their own).
 bench: build
-	node --import tsx bench/poller-scale.ts
-	node --import tsx bench/bridge-e2e.ts
+	node --import tsx bench/run-all.ts
 	node --expose-gc --import tsx bench/profile-backfill.ts
 	node --import tsx bench/ciphered-get.ts
 

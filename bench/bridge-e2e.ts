@@ -78,7 +78,8 @@ async function main() {
   for (let i = 0; i < METERS; i++) {
     env[`METER_M${i}`] = `hdlc://127.0.0.1:${simPort}?physical=${16 + i}&interval=${INTERVAL_MS}ms&timeout=5s`;
   }
-  const bridge = start("node", [CLI, "run", "--env", join(dir, "none.env")], env);
+  writeFileSync(join(dir, "bench.env"), ""); // the meters come from the environment
+  const bridge = start("node", [CLI, "run", "--env", join(dir, "bench.env")], env);
 
   const latencies: number[] = [];
   let received = 0;

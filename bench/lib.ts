@@ -1,0 +1,188 @@
+// Shared plumbing of the benchmarks: child processes (broker, simulator, bridge), /proc readings, quantiles.
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { connect, createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+export const CLI = new URL("../bridge/bin/dlms-bridge.js", import.meta.url).pathname;
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+const children: ChildProcess[] = [];
+
+export function tempDir(): string {
+  return mkdtempSync(join(tmpdir(), "dlms-bench-"));
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export function start(cmd: string, args: string[], env: NodeJS.ProcessEnv = {}, quiet = false): ChildProcess {
+  const stdio = ["ignore", "ignore", quiet ? "ignore" : "inherit"] as const;
+  const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: [...stdio] });
+  children.push(child);
+  return child;
+}
+
+export function stop(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.once("exit", () => resolve());
+    child.kill("SIGKILL");
+  });
+}
+
+export function killAll(): void {
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
+}
+
+/** Resolves once something accepts TCP connections on `port` (a child process finished starting). */
+export async function waitForPort(port: number, timeoutMs = 60_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = connect(port, "127.0.0.1");
+      s.once("connect", () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.once("error", () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > until) throw new Error(`nothing listens on port ${port} after ${timeoutMs} ms`);
+    await sleep(200);
+  }
+}
+
+/** A private Mosquitto on a free port (no persistence, unlimited queue). */
+export async function startBroker(dir: string): Promise<{ port: number; child: ChildProcess }> {
+  const port = await freePort();
+  const conf = join(dir, `mosquitto-${port}.conf`);
+  writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 0\n`);
+  const child = start("mosquitto", ["-c", conf], {}, true);
+  await waitForPort(port);
+  return { port, child };
+}
+
+/** `dlms-bridge sim` with `count` meters on one shared port. */
+export async function startSim(count: number, extra: string[] = []): Promise<{ port: number; child: ChildProcess }> {
+  const port = await freePort();
+  const child = start("node", [CLI, "sim", "--port", String(port), "--count", String(count), "--shared-port", "--log-level", "warn", ...extra]);
+  await waitForPort(port);
+  return { port, child };
+}
+
+export interface BridgeRun {
+  child: ChildProcess;
+  httpPort: number;
+  metrics(): Promise<string>;
+}
+
+/** `dlms-bridge run` reading `meters` simulator meters (physical addresses 16..) at `intervalMs`. */
+export async function startBridge(opts: {
+  dir: string;
+  mqttPort: number;
+  simPort: number;
+  meters: number;
+  intervalMs: number;
+  meterQuery?: string;
+  transport?: "hdlc" | "wrapper";
+  nodeArgs?: string[];
+  env?: NodeJS.ProcessEnv;
+}): Promise<BridgeRun> {
+  const httpPort = await freePort();
+  const env: NodeJS.ProcessEnv = {
+    MQTT_URL: `mqtt://127.0.0.1:${opts.mqttPort}`,
+    HTTP_PORT: String(httpPort),
+    DB_PATH: join(opts.dir, `bridge-${httpPort}.db`),
+    LOG_LEVEL: "warn",
+    MQTT_CLIENT_ID: `dlms-bridge-bench-${httpPort}`,
+    ...opts.env,
+  };
+  const q = opts.meterQuery ?? "timeout=5s";
+  for (let i = 0; i < opts.meters; i++) {
+    env[`METER_M${i}`] =
+      opts.transport === "wrapper"
+        ? `wrapper://127.0.0.1:${opts.simPort}?server=${1 + i}&interval=${opts.intervalMs}ms&${q}`
+        : `hdlc://127.0.0.1:${opts.simPort}?physical=${16 + i}&interval=${opts.intervalMs}ms&${q}`;
+  }
+  const envFile = join(opts.dir, "bench.env"); // empty: the meters come from the environment
+  writeFileSync(envFile, "");
+  const child = start("node", [...(opts.nodeArgs ?? []), CLI, "run", "--env", envFile], env);
+  return {
+    child,
+    httpPort,
+    metrics: async () => (await fetch(`http://127.0.0.1:${httpPort}/metrics`)).text(),
+  };
+}
+
+/** utime+stime of a process in seconds, from /proc (Linux). */
+export function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100; // clock ticks (USER_HZ 100)
+}
+
+export function rssMb(pid: number): number {
+  const m = readFileSync(`/proc/${pid}/status`, "utf8").match(/VmRSS:\s+(\d+) kB/);
+  return Number(m?.[1] ?? 0) / 1024;
+}
+
+export function metersUp(metrics: string): number {
+  return [...metrics.matchAll(/^dlms_bridge_meter_up\{[^}]*\} 1$/gm)].length;
+}
+
+export function metricValue(metrics: string, name: string): number {
+  return Number(metrics.match(new RegExp(`^${name} (\\S+)`, "m"))?.[1] ?? Number.NaN);
+}
+
+/** Sum over all series of a counter/gauge, optionally only series whose labels contain `filter`. */
+export function metricSum(metrics: string, name: string, filter = ""): number {
+  let sum = 0;
+  for (const m of metrics.matchAll(new RegExp(`^${name}\\{([^}]*)\\} (\\S+)`, "gm"))) {
+    if (m[1]!.includes(filter)) sum += Number(m[2]);
+  }
+  return sum;
+}
+
+/** Waits until `want` meters are up (or `timeoutMs` passes); returns how many are. */
+export async function waitForMetersUp(bridge: BridgeRun, want: number, timeoutMs: number): Promise<number> {
+  const until = Date.now() + timeoutMs;
+  let up = 0;
+  while (Date.now() < until) {
+    if (bridge.child.exitCode !== null) throw new Error(`the bridge exited with ${bridge.child.exitCode}`);
+    try {
+      up = metersUp(await bridge.metrics());
+      if (up >= want) return up;
+    } catch {
+      // HTTP not up yet
+    }
+    await sleep(1000);
+  }
+  return up;
+}
+
+export function quantile(sorted: number[], q: number): number {
+  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]! : Number.NaN;
+}
+
+export function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  if (s.length === 0) return Number.NaN;
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+/** Load of the machine while a bench ran (1-minute load average and core count), for the report. */
+export function machineLoad(): string {
+  const load = readFileSync("/proc/loadavg", "utf8").split(" ")[0];
+  const cores = readFileSync("/proc/cpuinfo", "utf8").match(/^processor/gm)?.length ?? 0;
+  return `loadavg ${load} on ${cores} cores`;
+}
+
+process.on("exit", killAll);

@@ -1,0 +1,88 @@
+// Memory per meter of `dlms-bridge run`: RSS and JS heap at two (or more) meter counts, each with its own simulator,
+// broker and bridge process, polled every INTERVAL_MS. The slope between the counts is the cost of one added meter.
+// HEAP_SNAPSHOT=1 also writes a heap snapshot of the largest run and prints the biggest constructors.
+// Run: make build && node --import tsx bench/memory.ts
+//   env: COUNTS=500,2000 (long: 200,2000,10000)  INTERVAL_MS=10000  SETTLE_S=15  HEAP_SNAPSHOT=0
+import { readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import {
+  machineLoad,
+  median,
+  metricValue,
+  rssMb,
+  sleep,
+  startBridge,
+  startBroker,
+  startSim,
+  stop,
+  tempDir,
+  waitForMetersUp,
+} from "./lib.js";
+import { summarizeHeapSnapshot } from "./heap-summary.js";
+
+const COUNTS = (process.env.COUNTS ?? "500,2000").split(",").map(Number);
+const INTERVAL_MS = Number(process.env.INTERVAL_MS ?? 10_000);
+const SETTLE_S = Number(process.env.SETTLE_S ?? 15);
+const HEAP_SNAPSHOT = process.env.HEAP_SNAPSHOT === "1";
+
+export interface MemoryPoint {
+  meters: number;
+  up: number;
+  rssMb: number;
+  heapUsedMb: number;
+}
+
+export async function measureMemory(meters: number, snapshot = false): Promise<MemoryPoint> {
+  const dir = tempDir();
+  const broker = await startBroker(dir);
+  const sim = await startSim(meters);
+  const nodeArgs = snapshot ? ["--heapsnapshot-signal=SIGUSR2", `--diagnostic-dir=${dir}`] : [];
+  const bridge = await startBridge({ dir, mqttPort: broker.port, simPort: sim.port, meters, intervalMs: INTERVAL_MS, nodeArgs });
+  const up = await waitForMetersUp(bridge, meters, 120_000 + meters * 10);
+  await sleep(SETTLE_S * 1000); // a few polls per meter after the last connect
+  const rss: number[] = [];
+  const heap: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    rss.push(rssMb(bridge.child.pid!));
+    heap.push(metricValue(await bridge.metrics(), "dlms_bridge_nodejs_heap_size_used_bytes") / 2 ** 20);
+    await sleep(INTERVAL_MS / 3);
+  }
+  if (snapshot) {
+    bridge.child.kill("SIGUSR2");
+    let file: string | undefined;
+    for (let i = 0; i < 120 && !file; i++) {
+      await sleep(1000);
+      file = readdirSync(dir).find((f) => f.endsWith(".heapsnapshot"));
+    }
+    // The snapshot is written in place: wait until its size stops changing.
+    for (let last = -1, i = 0; file && i < 120; i++) {
+      const size = statSync(join(dir, file)).size;
+      if (size === last && size > 0) break;
+      last = size;
+      await sleep(2000);
+    }
+    if (file) {
+      console.error(`heap snapshot of ${meters} meters: ${join(dir, file)}`);
+      console.error(summarizeHeapSnapshot(join(dir, file), 30, meters));
+    }
+  }
+  await Promise.all([stop(bridge.child), stop(sim.child), stop(broker.child)]);
+  return { meters, up, rssMb: +median(rss).toFixed(1), heapUsedMb: +median(heap).toFixed(1) };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const points: MemoryPoint[] = [];
+  for (const [i, n] of COUNTS.entries()) points.push(await measureMemory(n, HEAP_SNAPSHOT && i === COUNTS.length - 1));
+  const first = points[0]!;
+  const last = points.at(-1)!;
+  const perMeterKb = ((last.rssMb - first.rssMb) * 1024) / (last.meters - first.meters);
+  const heapPerMeterKb = ((last.heapUsedMb - first.heapUsedMb) * 1024) / (last.meters - first.meters);
+  console.log(
+    JSON.stringify(
+      { intervalMs: INTERVAL_MS, points, rssPerAddedMeterKb: +perMeterKb.toFixed(1), heapPerAddedMeterKb: +heapPerMeterKb.toFixed(1), load: machineLoad() },
+      null,
+      2,
+    ),
+  );
+  process.exit(0);
+}
