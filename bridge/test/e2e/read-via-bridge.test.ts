@@ -62,7 +62,7 @@ describe("reads through the running bridge", () => {
         mqttUrl: broker.url,
         dbPath: join(await tempDir(), "bridge.db"),
         meters: {
-          sim: `hdlc://127.0.0.1:${sim.ports[0]}?client=1&auth=low&interval=500ms&timeout=2s`,
+          sim: `hdlc://127.0.0.1:${sim.ports[0]}?client=1&auth=low&interval=500ms&timeout=5s`,
           dead: `hdlc://127.0.0.1:${deadPort}?interval=500ms&timeout=1s`,
         },
         extra: { METER_SIM_PASSWORD: PASSWORD },
