@@ -5,7 +5,7 @@
 import { readData } from "../axdr/decode.js";
 import type { DlmsData } from "../axdr/types.js";
 import { ByteReader } from "../codec/reader.js";
-import { DecodeError } from "../errors.js";
+import { DecodeError, SizeLimitError } from "../errors.js";
 
 const ARRAY_TAG = 0x01;
 const STRUCTURE_TAG = 0x02;
@@ -23,13 +23,22 @@ function tryLength(b: Uint8Array, at: number): { n: number; size: number } | und
   return { n, size: 1 + size };
 }
 
+/**
+ * Largest entry accepted. Rows are tens of bytes; without a bound, an entry that claims a huge string (or a meter
+ * that never sends the rest of it) would make the kept tail grow with every block until the request deadline.
+ */
+export const MAX_ENTRY_BYTES = 256 * 1024;
+
 export class ProfileBufferDecoder {
   private pending: Uint8Array = new Uint8Array(0);
   private total: number | undefined;
   private done = 0;
 
   /** `columns`: entries must have exactly this many values (the capture objects, or the selected columns). */
-  constructor(private readonly columns?: number) {}
+  constructor(
+    private readonly columns?: number,
+    private readonly maxEntryBytes = MAX_ENTRY_BYTES,
+  ) {}
 
   /** Entries announced by the array header (undefined until it arrived). */
   get announced(): number | undefined {
@@ -72,6 +81,13 @@ export class ProfileBufferDecoder {
       throw new DecodeError("malformed", `buffer: ${this.pending.length - at} byte(s) after entry ${this.done}`, at);
     }
     this.pending = this.pending.slice(at);
+    if (this.pending.length > this.maxEntryBytes) {
+      throw new SizeLimitError(
+        this.maxEntryBytes,
+        this.pending.length,
+        `buffer[${this.done}]: entry still incomplete after ${this.pending.length} bytes (more than ${this.maxEntryBytes})`,
+      );
+    }
     return rows;
   }
 

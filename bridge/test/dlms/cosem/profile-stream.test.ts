@@ -9,7 +9,7 @@ import { fromHex, toHex } from "../../../src/dlms/codec/hex.js";
 import { parseObis } from "../../../src/dlms/cosem/obis.js";
 import { encodeBuffer } from "../../../src/dlms/cosem/profile-generic.js";
 import { ProfileBufferDecoder } from "../../../src/dlms/cosem/profile-stream.js";
-import { DecodeError } from "../../../src/dlms/errors.js";
+import { DecodeError, SizeLimitError } from "../../../src/dlms/errors.js";
 
 const LOAD_PROFILE = "1.0.99.1.0.255";
 const info: ProfileInfo = {
@@ -172,5 +172,22 @@ describe("ProfileBufferDecoder", () => {
     expect(() => new ProfileBufferDecoder().push(extra)).toThrow(DecodeError);
     expect(() => new ProfileBufferDecoder().push(fromHex("02 00"))).toThrow(/expected an array/);
     expect(() => new ProfileBufferDecoder().finish()).toThrow(/header never arrived/);
+  });
+
+  it("refuses an entry that is still incomplete past maxEntryBytes instead of keeping its tail forever", () => {
+    // array of 1 entry: structure { octet-string claiming 2^32-1 bytes }, then blocks of filler that never end it.
+    const d = new ProfileBufferDecoder(1, 4096);
+    expect(d.push(fromHex("01 01 02 01 09 84 ff ff ff ff"))).toEqual([]);
+    let error: unknown;
+    let pushed = 0;
+    try {
+      for (; pushed < 100; pushed++) d.push(new Uint8Array(1000));
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(SizeLimitError);
+    // The kept tail: 8 bytes of the entry's start plus the blocks; the 5th block takes it to 5008 > 4096.
+    expect((error as Error).message).toBe("buffer[0]: entry still incomplete after 5008 bytes (more than 4096)");
+    expect(pushed).toBe(4);
   });
 });
