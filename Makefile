@@ -69,6 +69,13 @@ bench: build
 fuzz: $(NPM_STAMP)
 	cd bridge && node --import tsx test/fuzz/run.ts --total $${FUZZ_INPUTS:-1000000}
 
+# Chaos (method and results in RELIABILITY.md): 100 simulated meters (10 % faulty), broker restarts, bridge SIGKILLs
+# and SIGTERMs, a full disk (a tmpfs: needs root, else those events are skipped and said so); counts every reading
+# at a Mosquitto subscriber. A few minutes; CHAOS_SECONDS, CHAOS_METERS, ... for longer runs. Not in `make test`.
+.PHONY: chaos
+chaos: build
+	node --import tsx bench/chaos.ts
+
 # .env from .env.example, and grafana/grafana.env with a random admin password (taken over from an older .env's
 # GRAFANA_ADMIN_PASSWORD when there is one). Existing files are never touched.
 env:

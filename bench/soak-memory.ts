@@ -1,0 +1,168 @@
+// Memory soak of the bridge: does RSS keep growing while the JS heap stays flat (a native leak: SQLite statements,
+// sockets, buffers), or does it level off (allocator high-water mark)? The bridge runs IN this process (from
+// bridge/dist) so every sample has the full process.memoryUsage() split (rss, heapUsed, external, arrayBuffers)
+// taken right after a full GC, plus the kernel's anon/file/shmem split of RSS. The simulator and Mosquitto are
+// separate processes. Results and method: RELIABILITY.md ("Memory soak").
+// Run: make build && node --expose-gc --import tsx bench/soak-memory.ts
+//   env: SOAK_MINUTES (10), METERS (20), INTERVAL_MS (1000), SAMPLE_SECONDS (30), SOAK_CSV (a file for the samples),
+//        SOAK_GC (1: a full GC before each sample, so heapUsed is the live set; 0: as in production, no forced GC)
+//   compare allocators: MALLOC_ARENA_MAX=2 node --expose-gc --import tsx bench/soak-memory.ts
+
+import { type ChildProcess, spawn } from "node:child_process";
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+const MINUTES = Number(process.env.SOAK_MINUTES ?? 10);
+const METERS = Number(process.env.METERS ?? 20);
+const INTERVAL_MS = Number(process.env.INTERVAL_MS ?? 1000);
+const SAMPLE_SECONDS = Number(process.env.SAMPLE_SECONDS ?? 30);
+const CSV = process.env.SOAK_CSV;
+const FORCE_GC = process.env.SOAK_GC !== "0";
+const DIST = new URL("../bridge/dist/", import.meta.url);
+const CLI = new URL("../bridge/bin/dlms-bridge.js", import.meta.url).pathname;
+const dir = mkdtempSync(join(tmpdir(), "dlms-soak-"));
+const children: ChildProcess[] = [];
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+function statusKb(field: string): number {
+  const m = readFileSync("/proc/self/status", "utf8").match(new RegExp(`${field}:\\s+(\\d+) kB`));
+  return Number(m?.[1] ?? 0);
+}
+
+interface Sample {
+  minute: number;
+  rss: number;
+  rssAnon: number;
+  rssFile: number;
+  rssShmem: number;
+  heapUsed: number;
+  heapTotal: number;
+  external: number;
+  arrayBuffers: number;
+  handles: number;
+}
+
+const MB = 1024 * 1024;
+const round = (x: number) => Math.round(x * 10) / 10;
+
+function sample(t0: number): Sample {
+  if (FORCE_GC) (globalThis as { gc?: () => void }).gc?.();
+  const m = process.memoryUsage();
+  const resources = (process as unknown as { getActiveResourcesInfo?: () => string[] }).getActiveResourcesInfo?.();
+  return {
+    minute: round((Date.now() - t0) / 60_000),
+    rss: round(m.rss / MB),
+    rssAnon: round(statusKb("RssAnon") / 1024),
+    rssFile: round(statusKb("RssFile") / 1024),
+    rssShmem: round(statusKb("RssShmem") / 1024),
+    heapUsed: round(m.heapUsed / MB),
+    heapTotal: round(m.heapTotal / MB),
+    external: round(m.external / MB),
+    arrayBuffers: round(m.arrayBuffers / MB),
+    handles: resources?.length ?? -1,
+  };
+}
+
+/** Least-squares slope in MB per hour of `key` over the samples. */
+function slopePerHour(samples: Sample[], key: keyof Sample): number {
+  const n = samples.length;
+  if (n < 2) return Number.NaN;
+  const xs = samples.map((s) => s.minute / 60);
+  const ys = samples.map((s) => s[key]);
+  const mx = xs.reduce((a, b) => a + b, 0) / n;
+  const my = ys.reduce((a, b) => a + b, 0) / n;
+  const num = xs.reduce((acc, x, i) => acc + (x - mx) * (ys[i]! - my), 0);
+  const den = xs.reduce((acc, x) => acc + (x - mx) ** 2, 0);
+  return round(num / den);
+}
+
+async function main() {
+  if (!(globalThis as { gc?: unknown }).gc) console.error("warning: run with node --expose-gc for exact heap samples");
+  const [mqttPort, simPort] = [await freePort(), await freePort()];
+  writeFileSync(join(dir, "mosquitto.conf"), `listener ${mqttPort} 127.0.0.1\nallow_anonymous true\npersistence false\n`);
+  children.push(spawn("mosquitto", ["-c", join(dir, "mosquitto.conf")], { stdio: "ignore" }));
+  children.push(
+    spawn("node", [CLI, "sim", "--port", String(simPort), "--count", String(METERS), "--shared-port", "--log-level", "warn"], {
+      stdio: ["ignore", "ignore", "inherit"],
+    }),
+  );
+  await sleep(1500);
+
+  const env: NodeJS.ProcessEnv = {
+    MQTT_URL: `mqtt://127.0.0.1:${mqttPort}`,
+    HTTP_PORT: "0",
+    HTTP_HOST: "127.0.0.1",
+    DB_PATH: join(dir, "bridge.db"),
+    LOG_LEVEL: "warn",
+    MQTT_CLIENT_ID: "dlms-bridge-soak",
+  };
+  for (let i = 0; i < METERS; i++) {
+    env[`METER_M${i}`] = `hdlc://127.0.0.1:${simPort}?physical=${16 + i}&interval=${INTERVAL_MS}ms&timeout=5s`;
+  }
+  const { loadConfig } = (await import(new URL("config/load.js", DIST).href)) as typeof import("../bridge/src/config/load.js");
+  const { createLogger } = (await import(new URL("log.js", DIST).href)) as typeof import("../bridge/src/log.js");
+  const { startBridge } = (await import(new URL("app.js", DIST).href)) as typeof import("../bridge/src/app.js");
+  const loaded = loadConfig(env);
+  if (!loaded.ok) throw new Error(loaded.errors.join("; "));
+  const app = await startBridge(loaded.config, createLogger("warn", "soak"));
+
+  const t0 = Date.now();
+  const samples: Sample[] = [];
+  if (CSV) writeFileSync(CSV, `${Object.keys(sample(t0)).join(",")}\n`);
+  const end = t0 + MINUTES * 60_000;
+  while (Date.now() < end) {
+    const s = sample(t0);
+    samples.push(s);
+    if (CSV) appendFileSync(CSV, `${Object.values(s).join(",")}\n`);
+    console.error(JSON.stringify(s));
+    await sleep(Math.min(SAMPLE_SECONDS * 1000, Math.max(0, end - Date.now())));
+  }
+  samples.push(sample(t0));
+  const polls = app.engine.status().reduce((n, s) => n + (s.up ? 1 : 0), 0);
+  await app.stop(2000);
+
+  // The first minutes are warm-up (JIT, SQLite page cache, socket buffers): slopes over the second half.
+  const late = samples.filter((s) => s.minute >= MINUTES / 2);
+  const first = samples.find((s) => s.minute >= 1) ?? samples[0]!;
+  const last = samples.at(-1)!;
+  const keys = ["rss", "rssAnon", "rssFile", "rssShmem", "heapUsed", "external", "arrayBuffers"] as const;
+  console.log(
+    JSON.stringify(
+      {
+        meters: METERS,
+        intervalMs: INTERVAL_MS,
+        minutes: MINUTES,
+        mallocArenaMax: process.env.MALLOC_ARENA_MAX ?? "default",
+        forcedGcBeforeSamples: FORCE_GC,
+        metersUpAtEnd: polls,
+        at1MinMb: Object.fromEntries(keys.map((k) => [k, first[k]])),
+        atEndMb: Object.fromEntries(keys.map((k) => [k, last[k]])),
+        secondHalfSlopeMbPerHour: Object.fromEntries(keys.map((k) => [k, slopePerHour(late, k)])),
+        handlesAtEnd: last.handles,
+      },
+      null,
+      2,
+    ),
+  );
+}
+
+main()
+  .catch((error) => {
+    console.error(error);
+    process.exitCode = 1;
+  })
+  .finally(() => {
+    for (const c of children) c.kill("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
+  });
