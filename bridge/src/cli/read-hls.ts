@@ -2,13 +2,10 @@
 // (--auth-key-file / --block-key-file), never from a flag value, so they stay out of the process list and shell
 // history. The invocation counter is in memory: --ic N, or (default) the meter's counter object read first.
 import { readFileSync } from "node:fs";
-import { DlmsClient } from "../client/client.js";
-import type { HlsGmacSettings, LinkSettings } from "../client/types.js";
+import type { HlsGmacSettings } from "../client/types.js";
 import { DEFAULT_CLIENT_SYSTEM_TITLE, parseKey, parseSystemTitle } from "../config/hls.js";
 import { fromHex } from "../dlms/codec/hex.js";
 import type { MeterConfig } from "../model.js";
-import { FRAME_COUNTER } from "../poller/hls-auth.js";
-import type { Transport } from "../transport/types.js";
 import { intOption, UsageError } from "./args.js";
 
 export const READ_HLS_OPTIONS = {
@@ -115,27 +112,4 @@ export function buildHlsAuth(values: ReadHlsValues, meter: MeterConfig | undefin
     ...(serverSystemTitle ? { serverSystemTitle } : {}),
   };
   return { auth, autoIc: icText === "auto" };
-}
-
-/** ic=auto: the meter's invocation counter object through the public client (SAP 16); undefined if absent. */
-export async function readFrameCounter(
-  link: LinkSettings,
-  transport: Transport,
-  timeoutMs: number,
-): Promise<number | undefined> {
-  const client = new DlmsClient({
-    transport,
-    link: { ...link, clientAddress: 16 },
-    auth: { mechanism: "none" },
-    timeoutMs,
-  });
-  try {
-    await client.connect();
-    const data = await client.get(FRAME_COUNTER);
-    await client.release();
-    return "value" in data && typeof data.value === "number" ? data.value : undefined;
-  } catch {
-    client.close();
-    return undefined;
-  }
 }

@@ -25,7 +25,7 @@ import {
   readEnvFile,
   UsageError,
 } from "./args.js";
-import { buildHlsAuth, READ_HLS_OPTIONS, READ_HLS_USAGE, readFrameCounter } from "./read-hls.js";
+import { buildHlsAuth, READ_HLS_OPTIONS, READ_HLS_USAGE } from "./read-hls.js";
 import { type ProfileRequest, parseProfileRequest, printProfile } from "./read-profile.js";
 import { type BridgeReadPlan, defaultBridgeUrl, readViaBridge } from "./read-via-bridge.js";
 
