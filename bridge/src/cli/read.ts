@@ -5,6 +5,7 @@ import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { DEFAULT_DEADLINE_TIMEOUTS, DlmsClient } from "../client/client.js";
 import { AssociationRejectedError, ClientError } from "../client/errors.js";
+import { readFrameCounter } from "../client/frame-counter.js";
 import { type ObjectRef, parseObjectRef } from "../client/object-ref.js";
 import { readingToJson, renderObjectReading } from "../client/reading-json.js";
 import { type AttributeReading, readAttributes } from "../client/reads.js";
