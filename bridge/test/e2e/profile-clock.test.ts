@@ -91,6 +91,8 @@ describe("dlms-bridge run: load profiles and meter clocks", () => {
     expect(aheadRows.at(-1)!.ts).toBeGreaterThanOrEqual(Math.floor((startedAt + 5 * MINUTE) / MINUTE) * MINUTE);
     expect(aheadRows.at(-1)!.ts).toBeLessThanOrEqual(meterNow);
     expect(aheadRows.every((r) => r.ts % MINUTE === 0)).toBe(true);
+    // Attributes are published with the first poll's units, which may come after the backfilled rows.
+    await waitUntil(() => recorder.last("dlms/ahead/attributes") !== undefined, "the attributes of 'ahead'", 30_000);
     const attributes = JSON.parse(recorder.last("dlms/ahead/attributes")!.payload) as { clock_drift_s: number };
     expect(attributes.clock_drift_s).toBeGreaterThan(295);
     expect(attributes.clock_drift_s).toBeLessThan(305);
