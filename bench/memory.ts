@@ -2,7 +2,7 @@
 // broker and bridge process, polled every INTERVAL_MS. The slope between the counts is the cost of one added meter.
 // HEAP_SNAPSHOT=1 also writes a heap snapshot of the largest run and prints the biggest constructors.
 // Run: make build && node --import tsx bench/memory.ts
-//   env: COUNTS=500,2000 (long: 200,2000,10000)  INTERVAL_MS=10000  SETTLE_S=15  HEAP_SNAPSHOT=0
+//   env: COUNTS=500,2000 (long: 200,2000,10000)  INTERVAL_MS=10000  SETTLE_S=15  HEAP_SNAPSHOT=0  BRIDGE_NODE_ARGS=
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import {
@@ -37,6 +37,8 @@ export async function measureMemory(meters: number, snapshot = false): Promise<M
   const broker = await startBroker(dir);
   const sim = await startSim(meters);
   const nodeArgs = snapshot ? ["--heapsnapshot-signal=SIGUSR2", `--diagnostic-dir=${dir}`] : [];
+  // e.g. BRIDGE_NODE_ARGS=--max-old-space-size=256: how much of the RSS is garbage V8 has not collected yet.
+  if (process.env.BRIDGE_NODE_ARGS) nodeArgs.push(...process.env.BRIDGE_NODE_ARGS.split(" "));
   const bridge = await startBridge({ dir, mqttPort: broker.port, simPort: sim.port, meters, intervalMs: INTERVAL_MS, nodeArgs });
   const up = await waitForMetersUp(bridge, meters, 120_000 + meters * 10);
   await sleep(SETTLE_S * 1000); // a few polls per meter after the last connect
