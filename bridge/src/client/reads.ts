@@ -55,21 +55,21 @@ export async function readAttributes(
 ): Promise<Record<string, AttributeReading>> {
   const requests: AttributeRequest[] = [];
   const indexByTarget = new Map<string, number>();
-  const indexOf = (classId: number, obis: string, attributeId: number): number => {
-    const target = `${classId}/${obis}/${attributeId}`;
+  const indexOf = (spec: RegisterSpec, attributeId: number): number => {
+    const target = `${spec.classId}/${spec.obis}/${attributeId}`;
     let index = indexByTarget.get(target);
     if (index === undefined) {
-      index = requests.push({ classId, instanceId: parseObis(obis), attributeId }) - 1;
+      index = requests.push({ classId: spec.classId, instanceId: instanceIdOf(spec), attributeId }) - 1;
       indexByTarget.set(target, index);
     }
     return index;
   };
   const plan: { spec: RegisterSpec; valueIndex: number; scalerIndex?: number }[] = [];
   for (const spec of specs) {
-    const valueIndex = indexOf(spec.classId, spec.obis, spec.attributeId);
+    const valueIndex = indexOf(spec, spec.attributeId);
     const scalerIndex =
       needsScaler(spec) && !scalerCache.has(cacheKey(spec))
-        ? indexOf(spec.classId, spec.obis, SCALER_UNIT_OF_CLASS.get(spec.classId)!.attribute)
+        ? indexOf(spec, SCALER_UNIT_OF_CLASS.get(spec.classId)!.attribute)
         : undefined;
     plan.push({ spec, valueIndex, ...(scalerIndex === undefined ? {} : { scalerIndex }) });
   }
@@ -139,6 +139,20 @@ export async function readRegisters(
       : { value: Number(raw), unit: "", raw: reading.data };
   }
   return out;
+}
+
+/**
+ * The spec's OBIS as bytes, parsed once per spec object (i.e. per meter configuration) rather than on every poll;
+ * the encoder only reads it. A WeakMap so a reloaded configuration's specs take their bytes with them.
+ */
+const instanceIds = new WeakMap<RegisterSpec, { obis: string; id: Uint8Array }>();
+function instanceIdOf(spec: RegisterSpec): Uint8Array {
+  let parsed = instanceIds.get(spec);
+  if (parsed === undefined || parsed.obis !== spec.obis) {
+    parsed = { obis: spec.obis, id: parseObis(spec.obis) };
+    instanceIds.set(spec, parsed);
+  }
+  return parsed.id;
 }
 
 function needsScaler(spec: RegisterSpec): boolean {
