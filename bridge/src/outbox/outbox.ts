@@ -41,6 +41,12 @@ export class Outbox {
   private readonly drainedListeners = new Set<() => void>();
   /** Rows in the table (acknowledged-but-undeleted ones included). */
   private count: number;
+  /**
+   * Highest row id this process knows of. Ids are AUTOINCREMENT (never reused) and this Outbox is the table's
+   * only writer (one per database, see app.ts), so no row has a higher id: peek() past it answers without a query
+   * (the publisher asks after every PUBACK and once more after each window it fills).
+   */
+  private lastId: number;
   /** Acknowledged by the broker, DELETE not yet committed (the disk refused it): never handed out again. */
   private readonly acked = new Set<number>();
   private readonly insertRow: Statement<[string, string, string, number]>;
@@ -75,6 +81,7 @@ export class Outbox {
     this.selectMinId = sqlite.prepare("SELECT MIN(id) AS id FROM outbox");
     this.selectId = sqlite.prepare("SELECT 1 FROM outbox WHERE id = ?");
     this.count = (sqlite.prepare("SELECT COUNT(*) AS n FROM outbox").get() as { n: number }).n;
+    this.lastId = (sqlite.prepare("SELECT MAX(id) AS id FROM outbox").get() as { id: number | null }).id ?? 0;
 
     this.insertBatch = sqlite.transaction((messages: readonly OutboxMessage[]) => {
       const createdAt = this.now();
@@ -103,6 +110,7 @@ export class Outbox {
   enqueueMessages(messages: readonly OutboxMessage[]): number[] {
     if (messages.length === 0) return [];
     const { ids, dropped } = this.insertBatch(messages);
+    this.lastId = Math.max(this.lastId, ids.at(-1)!);
     this.count += messages.length - dropped;
     if (dropped > 0) {
       this.forgetDroppedAcks();
@@ -119,6 +127,7 @@ export class Outbox {
 
   /** Up to `limit` unacknowledged rows with id > afterId, oldest first. */
   peek(limit: number, afterId = 0): OutboxRow[] {
+    if (afterId >= this.lastId) return [];
     if (this.acked.size === 0) return this.selectAfter.all(afterId, limit) as OutboxRow[];
     const rows: OutboxRow[] = [];
     for (let cursor = afterId; rows.length < limit; ) {

@@ -56,6 +56,24 @@ describe("Outbox", () => {
     expect(outbox.pending()).toBe(0);
   });
 
+  it("peeking past the last row finds rows enqueued afterwards, also after the table emptied and on reopen", async () => {
+    const outbox = new Outbox(db, { maxRows: 100 });
+    outbox.enqueue([reading("m1", 1), reading("m1", 2)]);
+    const first = outbox.peek(10);
+    expect(first.map((r) => JSON.parse(r.payload).ts)).toEqual([1, 2]);
+    const cursor = first.at(-1)!.id;
+    expect(outbox.peek(10, cursor)).toEqual([]);
+    outbox.ack(first.map((r) => r.id));
+    expect(outbox.pending()).toBe(0);
+    outbox.enqueue([reading("m1", 3)]);
+    expect(outbox.peek(10, cursor).map((r) => JSON.parse(r.payload).ts)).toEqual([3]);
+
+    await db.close();
+    db = openDatabase(temp.path);
+    const reopened = new Outbox(db, { maxRows: 100 });
+    expect(reopened.peek(10, cursor).map((r) => JSON.parse(r.payload).ts)).toEqual([3]);
+  });
+
   it("preserves order across meters and batches, and peeks after a cursor", () => {
     const outbox = new Outbox(db, { maxRows: 100 });
     outbox.enqueue([reading("a", 1), reading("b", 2)]);
