@@ -6,6 +6,7 @@
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import {
+  cpuSeconds,
   machineLoad,
   median,
   metricValue,
@@ -30,6 +31,8 @@ export interface MemoryPoint {
   up: number;
   rssMb: number;
   heapUsedMb: number;
+  /** Bridge CPU (user+system) over the sampling window, in % of one core: what a V8 flag trades for RSS. */
+  cpuPercent: number;
 }
 
 export async function measureMemory(meters: number, snapshot = false): Promise<MemoryPoint> {
@@ -44,11 +47,14 @@ export async function measureMemory(meters: number, snapshot = false): Promise<M
   await sleep(SETTLE_S * 1000); // a few polls per meter after the last connect
   const rss: number[] = [];
   const heap: number[] = [];
+  const cpuStart = cpuSeconds(bridge.child.pid!);
+  const wallStart = Date.now();
   for (let i = 0; i < 3; i++) {
     rss.push(rssMb(bridge.child.pid!));
     heap.push(metricValue(await bridge.metrics(), "dlms_bridge_nodejs_heap_size_used_bytes") / 2 ** 20);
     await sleep(INTERVAL_MS / 3);
   }
+  const cpuPercent = (100 * (cpuSeconds(bridge.child.pid!) - cpuStart)) / ((Date.now() - wallStart) / 1000);
   if (snapshot) {
     bridge.child.kill("SIGUSR2");
     let file: string | undefined;
@@ -69,7 +75,7 @@ export async function measureMemory(meters: number, snapshot = false): Promise<M
     }
   }
   await Promise.all([stop(bridge.child), stop(sim.child), stop(broker.child)]);
-  return { meters, up, rssMb: +median(rss).toFixed(1), heapUsedMb: +median(heap).toFixed(1) };
+  return { meters, up, rssMb: +median(rss).toFixed(1), heapUsedMb: +median(heap).toFixed(1), cpuPercent: +cpuPercent.toFixed(1) };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
