@@ -242,13 +242,7 @@ export class DlmsClient implements DlmsClientApi {
     this.sendApdu(encodeApdu(aarq), `AARQ mechanism=${auth.mechanism}${this.secret ? " (password masked)" : ""}`);
     const aare = await this.wait({ step: "aarq", what: "AARQ", match: (e) => acceptAare(e) });
     if (aare.result !== "accepted") {
-      const ui = aare.userInformation;
-      throw new AssociationRejectedError(
-        aare.result,
-        aare.diagnostic.name,
-        aare.diagnostic.code,
-        ui?.tag === "confirmed-service-error" ? `initiate error: ${ui.errorName}` : undefined,
-      );
+      throw associationRejected(aare);
     }
     const initiate = aare.userInformation;
     if (initiate?.tag !== "initiate-response") {
@@ -294,13 +288,7 @@ export class DlmsClient implements DlmsClientApi {
       if (aare.result !== "accepted") {
         const rejection = securityRejection(aare);
         if (rejection) throw rejection;
-        const ui = aare.userInformation;
-        throw new AssociationRejectedError(
-          aare.result,
-          aare.diagnostic.name,
-          aare.diagnostic.code,
-          ui?.tag === "confirmed-service-error" ? `initiate error: ${ui.errorName}` : undefined,
-        );
+        throw associationRejected(aare);
       }
       const accepted = acceptHlsAare(aare, auth);
       this.cipher = accepted.session;
@@ -728,4 +716,15 @@ function staleReplyError(apdu: Apdu, waitingFor: string | undefined): DlmsError 
 
 function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
+}
+
+/** A rejecting AARE as an error: result, diagnostic and, when the meter sent one, its initiate error. */
+function associationRejected(aare: Aare): AssociationRejectedError {
+  const ui = aare.userInformation;
+  return new AssociationRejectedError(
+    aare.result,
+    aare.diagnostic.name,
+    aare.diagnostic.code,
+    ui?.tag === "confirmed-service-error" ? `initiate error: ${ui.errorName}` : undefined,
+  );
 }
