@@ -31,6 +31,9 @@ export interface MemoryPoint {
   up: number;
   rssMb: number;
   heapUsedMb: number;
+  /** V8 heap reserved (used + garbage + free pages) and memory outside it (Buffers, native): where RSS goes. */
+  heapTotalMb: number;
+  externalMb: number;
   /** Bridge CPU (user+system) over the sampling window, in % of one core: what a V8 flag trades for RSS. */
   cpuPercent: number;
 }
@@ -47,11 +50,16 @@ export async function measureMemory(meters: number, snapshot = false): Promise<M
   await sleep(SETTLE_S * 1000); // a few polls per meter after the last connect
   const rss: number[] = [];
   const heap: number[] = [];
+  const heapTotal: number[] = [];
+  const external: number[] = [];
   const cpuStart = cpuSeconds(bridge.child.pid!);
   const wallStart = Date.now();
   for (let i = 0; i < 3; i++) {
     rss.push(rssMb(bridge.child.pid!));
-    heap.push(metricValue(await bridge.metrics(), "dlms_bridge_nodejs_heap_size_used_bytes") / 2 ** 20);
+    const metrics = await bridge.metrics();
+    heap.push(metricValue(metrics, "dlms_bridge_nodejs_heap_size_used_bytes") / 2 ** 20);
+    heapTotal.push(metricValue(metrics, "dlms_bridge_nodejs_heap_size_total_bytes") / 2 ** 20);
+    external.push(metricValue(metrics, "dlms_bridge_nodejs_external_memory_bytes") / 2 ** 20);
     await sleep(INTERVAL_MS / 3);
   }
   const cpuPercent = (100 * (cpuSeconds(bridge.child.pid!) - cpuStart)) / ((Date.now() - wallStart) / 1000);
@@ -75,7 +83,10 @@ export async function measureMemory(meters: number, snapshot = false): Promise<M
     }
   }
   await Promise.all([stop(bridge.child), stop(sim.child), stop(broker.child)]);
-  return { meters, up, rssMb: +median(rss).toFixed(1), heapUsedMb: +median(heap).toFixed(1), cpuPercent: +cpuPercent.toFixed(1) };
+  return { meters, up, rssMb: +median(rss).toFixed(1), heapUsedMb: +median(heap).toFixed(1),
+    heapTotalMb: +median(heapTotal).toFixed(1),
+    externalMb: +median(external).toFixed(1),
+    cpuPercent: +cpuPercent.toFixed(1) };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -129,11 +129,15 @@ row("Reads", 13)
 panel("timeseries", "Reads per second by result", {"h": 8, "w": 12, "x": 0, "y": 14},
       [(f"sum by (result) (rate(dlms_bridge_meter_reads_total{{{M}}}[$__rate_interval]))", "{{result}}")],
       fieldConfig=ts_defaults("reqps", min0=True, stack=True))
-panel("timeseries", "Read duration p50 / p95 per meter", {"h": 8, "w": 12, "x": 12, "y": 14}, [
-    (f"histogram_quantile(0.5, sum by (meter, le) (rate(dlms_bridge_read_duration_seconds_bucket{{{M}}}[$__rate_interval])))",
-     "{{meter}} p50"),
-    (f"histogram_quantile(0.95, sum by (meter, le) (rate(dlms_bridge_read_duration_seconds_bucket{{{M}}}[$__rate_interval])))",
-     "{{meter}} p95"),
+panel("timeseries", "Read duration: all meters p50 / p95 / p99, slowest selected meters (last poll)",
+      {"h": 8, "w": 12, "x": 12, "y": 14}, [
+    ("histogram_quantile(0.5, sum by (le) (rate(dlms_bridge_read_duration_seconds_bucket[$__rate_interval])))",
+     "all meters p50"),
+    ("histogram_quantile(0.95, sum by (le) (rate(dlms_bridge_read_duration_seconds_bucket[$__rate_interval])))",
+     "all meters p95"),
+    ("histogram_quantile(0.99, sum by (le) (rate(dlms_bridge_read_duration_seconds_bucket[$__rate_interval])))",
+     "all meters p99"),
+    (f"topk(5, dlms_bridge_meter_read_duration_seconds{{{M}}})", "{{meter}} last poll"),
 ], fieldConfig=ts_defaults("s", min0=True))
 panel("timeseries", "Associations per minute by result", {"h": 7, "w": 8, "x": 0, "y": 22},
       [(f"sum by (meter, result) (rate(dlms_bridge_meter_connects_total{{{M}}}[$__rate_interval])) * 60",

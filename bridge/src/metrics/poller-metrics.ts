@@ -13,44 +13,28 @@ export interface PollerMetricsRecorder {
   onDiscarded(meter: string, reason: string): void;
 }
 
-/** Frames and bytes per direction counted since the last scrape (plain numbers: a frame costs two additions). */
-interface FrameCounts {
-  txFrames: number;
-  rxFrames: number;
-  txBytes: number;
-  rxBytes: number;
-}
-
 export function pollerMetrics(metrics: BridgeMetrics): PollerMetricsRecorder {
-  const frames = new Map<string, FrameCounts>();
-  metrics.beforeFrameScrape(() => {
-    for (const [meter, c] of frames) {
-      if (c.txFrames > 0) metrics.framesTotal.inc({ meter, direction: "tx" }, c.txFrames);
-      if (c.rxFrames > 0) metrics.framesTotal.inc({ meter, direction: "rx" }, c.rxFrames);
-      if (c.txBytes > 0) metrics.frameBytesTotal.inc({ meter, direction: "tx" }, c.txBytes);
-      if (c.rxBytes > 0) metrics.frameBytesTotal.inc({ meter, direction: "rx" }, c.rxBytes);
-      c.txFrames = c.rxFrames = c.txBytes = c.rxBytes = 0;
-    }
-  });
+  const { meters } = metrics;
   return {
     onReading(reading) {
       for (const [key, value] of Object.entries(reading.values)) {
-        metrics.meterValue.set({ meter: reading.meter, key, unit: reading.units?.[key] ?? "" }, value);
+        meters.reading(reading.meter, key, reading.units?.[key] ?? "", value);
       }
     },
     onPoll(meter, result, durationMs) {
-      metrics.readsTotal.inc({ meter, result });
-      metrics.readDuration.observe({ meter }, durationMs / 1000);
+      meters.poll(meter, result, durationMs / 1000);
+      metrics.readDuration.observe(durationMs / 1000);
     },
     onState(meter, state) {
-      metrics.meterUp.set({ meter }, state.up ? 1 : 0);
-      metrics.breakerState.set({ meter }, BREAKER_STATE_VALUE[state.breaker]);
-      metrics.consecutiveFailures.set({ meter }, state.consecutiveFailures);
-      if (state.lastSuccessTs !== undefined) metrics.lastSuccessTimestamp.set({ meter }, state.lastSuccessTs / 1000);
+      const r = meters.meter(meter);
+      r.up = state.up ? 1 : 0;
+      r.breaker = BREAKER_STATE_VALUE[state.breaker];
+      r.consecutiveFailures = state.consecutiveFailures;
+      if (state.lastSuccessTs !== undefined) r.lastSuccessSeconds = state.lastSuccessTs / 1000;
     },
     onEvent(meter, kind, detail) {
-      if (kind === "connect") metrics.connectsTotal.inc({ meter, result: "ok" });
-      else if (kind === "connect-failed") metrics.connectsTotal.inc({ meter, result: "error" });
+      if (kind === "connect") meters.meter(meter).connectsOk++;
+      else if (kind === "connect-failed") meters.meter(meter).connectsError++;
       else if (kind === "watchdog-restart") metrics.watchdogRestartsTotal.inc({ meter });
       else if (kind === "register-error") {
         const key = typeof detail.key === "string" ? detail.key : "unknown";
@@ -59,17 +43,13 @@ export function pollerMetrics(metrics: BridgeMetrics): PollerMetricsRecorder {
       }
     },
     onFrame(meter, direction, bytes) {
-      let c = frames.get(meter);
-      if (!c) {
-        c = { txFrames: 0, rxFrames: 0, txBytes: 0, rxBytes: 0 };
-        frames.set(meter, c);
-      }
+      const r = meters.meter(meter);
       if (direction === "tx") {
-        c.txFrames++;
-        c.txBytes += bytes;
+        r.txFrames++;
+        r.txBytes += bytes;
       } else {
-        c.rxFrames++;
-        c.rxBytes += bytes;
+        r.rxFrames++;
+        r.rxBytes += bytes;
       }
     },
     onDiscarded(meter, reason) {

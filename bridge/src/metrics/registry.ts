@@ -5,6 +5,7 @@ import { fileURLToPath } from "node:url";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 import { DROP_REASONS } from "../outbox/outbox.js";
 import { WRITE_ERROR_REASONS } from "../store/write-errors.js";
+import { MeterSeries } from "./meter-series.js";
 
 export const METRIC_PREFIX = "dlms_bridge_";
 
@@ -24,15 +25,11 @@ export const BREAKER_STATE_VALUE: Record<BreakerStateName, number> = { closed: 0
 export interface BridgeMetrics {
   registry: Registry;
   buildInfo: Gauge<"version" | "node_version">;
-  meterUp: Gauge<"meter">;
-  readsTotal: Counter<"meter" | "result">;
-  readDuration: Histogram<"meter">;
-  lastSuccessTimestamp: Gauge<"meter">;
-  breakerState: Gauge<"meter">;
-  consecutiveFailures: Gauge<"meter">;
-  meterValue: Gauge<"meter" | "key" | "unit">;
+  /** The families every meter has (up, reads, values, frames...): plain numbers, written at scrape time. */
+  meters: MeterSeries;
+  /** Poll durations of all meters (no meter label: 16 series per meter would be most of a large fleet's scrape). */
+  readDuration: Histogram;
   registerErrorsTotal: Counter<"meter" | "key" | "reason">;
-  connectsTotal: Counter<"meter" | "result">;
   watchdogRestartsTotal: Counter<"meter">;
   outboxPending: Gauge;
   outboxOldestAgeSeconds: Gauge;
@@ -43,8 +40,6 @@ export interface BridgeMetrics {
   outboxAckedUndeleted: Gauge;
   mqttConnected: Gauge;
   mqttPublishesTotal: Counter<"result">;
-  framesTotal: Counter<"meter" | "direction">;
-  frameBytesTotal: Counter<"meter" | "direction">;
   framesDiscardedTotal: Counter<"meter" | "reason">;
   securityFailuresTotal: Counter<"meter" | "check">;
   profileRowsTotal: Counter<"meter" | "profile">;
@@ -53,11 +48,6 @@ export interface BridgeMetrics {
   meterClockDriftSeconds: Gauge<"meter">;
   /** Makes dlms_bridge_outbox_pending / _oldest_age_seconds read the outbox at each scrape. */
   observeOutbox(source: OutboxGaugeSource): void;
-  /**
-   * Runs `flush` when the frame counters are scraped, so per-frame counts can be summed in plain numbers and
-   * handed to prom-client once per scrape instead of once per frame (a label lookup each).
-   */
-  beforeFrameScrape(flush: () => void): void;
 }
 
 export interface CreateMetricsOptions {
@@ -70,15 +60,12 @@ export interface CreateMetricsOptions {
 const READ_DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60];
 
 export function createMetrics(options: CreateMetricsOptions = {}): BridgeMetrics {
-  const registry = new Registry();
+  const meters = new MeterSeries(METRIC_PREFIX);
+  const registry = new BridgeRegistry(meters);
   const registers = [registry];
   if (options.defaultMetrics !== false) collectDefaultMetrics({ register: registry, prefix: METRIC_PREFIX });
 
   let outboxSource: OutboxGaugeSource | undefined;
-  const frameFlushes: (() => void)[] = [];
-  const flushFrames = () => {
-    for (const flush of frameFlushes) flush();
-  };
   const name = (suffix: string) => `${METRIC_PREFIX}${suffix}`;
 
   const buildInfo = new Gauge({
@@ -90,47 +77,10 @@ export function createMetrics(options: CreateMetricsOptions = {}): BridgeMetrics
   buildInfo.set({ version: options.version ?? packageVersion(), node_version: process.version }, 1);
 
   const perMeter = {
-    meterUp: new Gauge({
-      name: name("meter_up"),
-      help: "1 when the last poll of the meter succeeded, else 0.",
-      labelNames: ["meter"] as const,
-      registers,
-    }),
-    readsTotal: new Counter({
-      name: name("meter_reads_total"),
-      help: "Polls of a meter by result (ok, partial, error, timeout).",
-      labelNames: ["meter", "result"] as const,
-      registers,
-    }),
     readDuration: new Histogram({
       name: name("read_duration_seconds"),
-      help: "Duration of one poll of a meter (connect, reads, release).",
-      labelNames: ["meter"] as const,
+      help: "Duration of one poll (connect, reads, release), all meters together; per meter: dlms_bridge_meter_read_duration_seconds.",
       buckets: READ_DURATION_BUCKETS,
-      registers,
-    }),
-    lastSuccessTimestamp: new Gauge({
-      name: name("meter_last_success_timestamp_seconds"),
-      help: "Unix time of the last successful poll of the meter.",
-      labelNames: ["meter"] as const,
-      registers,
-    }),
-    breakerState: new Gauge({
-      name: name("meter_breaker_state"),
-      help: "Circuit breaker of the meter: 0 closed, 1 half-open, 2 open.",
-      labelNames: ["meter"] as const,
-      registers,
-    }),
-    consecutiveFailures: new Gauge({
-      name: name("meter_consecutive_failures"),
-      help: "Failed polls of the meter since its last success.",
-      labelNames: ["meter"] as const,
-      registers,
-    }),
-    meterValue: new Gauge({
-      name: name("meter_value"),
-      help: "Last scaled value read from a register of the meter.",
-      labelNames: ["meter", "key", "unit"] as const,
       registers,
     }),
     registerErrorsTotal: new Counter({
@@ -139,31 +89,11 @@ export function createMetrics(options: CreateMetricsOptions = {}): BridgeMetrics
       labelNames: ["meter", "key", "reason"] as const,
       registers,
     }),
-    connectsTotal: new Counter({
-      name: name("meter_connects_total"),
-      help: "Association attempts with the meter by result (ok, error).",
-      labelNames: ["meter", "result"] as const,
-      registers,
-    }),
     watchdogRestartsTotal: new Counter({
       name: name("watchdog_restarts_total"),
       help: "Polls of the meter aborted by the watchdog because they hung.",
       labelNames: ["meter"] as const,
       registers,
-    }),
-    framesTotal: new Counter({
-      name: name("frames_total"),
-      help: "HDLC frames or wrapper PDUs exchanged with the meter, by direction (rx, tx).",
-      labelNames: ["meter", "direction"] as const,
-      registers,
-      collect: flushFrames,
-    }),
-    frameBytesTotal: new Counter({
-      name: name("frame_bytes_total"),
-      help: "Bytes of the frames exchanged with the meter, by direction.",
-      labelNames: ["meter", "direction"] as const,
-      registers,
-      collect: flushFrames,
     }),
     framesDiscardedTotal: new Counter({
       name: name("frames_discarded_total"),
@@ -242,6 +172,7 @@ export function createMetrics(options: CreateMetricsOptions = {}): BridgeMetrics
   return {
     registry,
     buildInfo,
+    meters,
     ...perMeter,
     outboxPending,
     outboxOldestAgeSeconds,
@@ -278,10 +209,18 @@ export function createMetrics(options: CreateMetricsOptions = {}): BridgeMetrics
     observeOutbox(source) {
       outboxSource = source;
     },
-    beforeFrameScrape(flush) {
-      frameFlushes.push(flush);
-    },
   };
+}
+
+/** prom-client's exposition of the fleet-wide metrics followed by the per-meter families (meter-series.ts). */
+class BridgeRegistry extends Registry {
+  constructor(private readonly perMeter: MeterSeries) {
+    super();
+  }
+
+  override async metrics(): Promise<string> {
+    return `${await super.metrics()}\n${this.perMeter.render()}`;
+  }
 }
 
 /** The version of the bridge package (bridge/package.json), found by walking up from this module. */

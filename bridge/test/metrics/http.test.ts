@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
 import { parseMeterUrl, withoutSecrets } from "../../src/config/index.js";
 import { type HttpServerHandle, startHttpServer } from "../../src/metrics/http.js";
+import { pollerMetrics } from "../../src/metrics/poller-metrics.js";
 import { type BridgeMetrics, createMetrics } from "../../src/metrics/registry.js";
 
 const CONTRACT = readFileSync(new URL("../../../docs/contracts.md", import.meta.url), "utf8");
@@ -18,22 +19,27 @@ function contractMetrics(): Map<string, { type: string; labels: string[] }> {
 
 function observeEverything(metrics: BridgeMetrics): void {
   const meter = { meter: "m1" };
-  metrics.meterUp.set(meter, 1);
-  metrics.readsTotal.inc({ ...meter, result: "ok" });
-  metrics.readDuration.observe(meter, 0.2);
-  metrics.lastSuccessTimestamp.set(meter, 1_700_000_000);
-  metrics.breakerState.set(meter, 0);
-  metrics.consecutiveFailures.set(meter, 0);
-  metrics.meterValue.set({ ...meter, key: "voltage", unit: "V" }, 230.1);
-  metrics.registerErrorsTotal.inc({ ...meter, key: "current", reason: "object-undefined" });
-  metrics.connectsTotal.inc({ ...meter, result: "ok" });
-  metrics.watchdogRestartsTotal.inc(meter);
+  const record = pollerMetrics(metrics);
+  record.onPoll("m1", "ok", 200);
+  record.onState("m1", {
+    meter: "m1",
+    up: true,
+    connected: true,
+    breaker: "closed",
+    consecutiveFailures: 0,
+    skippedSlots: 0,
+    watchdogRestarts: 0,
+    lastSuccessTs: 1_700_000_000_000,
+  });
+  record.onReading({ meter: "m1", ts: 1, values: { voltage: 230.1 }, units: { voltage: "V" } });
+  record.onEvent("m1", "register-error", { key: "current", reason: "object-undefined" });
+  record.onEvent("m1", "connect", {});
+  record.onEvent("m1", "watchdog-restart", {});
   metrics.outboxDroppedTotal.inc(0);
   metrics.mqttConnected.set(1);
   metrics.mqttPublishesTotal.inc({ result: "ok" });
-  metrics.framesTotal.inc({ ...meter, direction: "rx" });
-  metrics.frameBytesTotal.inc({ ...meter, direction: "rx" }, 42);
-  metrics.framesDiscardedTotal.inc({ ...meter, reason: "bad-fcs" });
+  record.onFrame("m1", "rx", 42);
+  record.onDiscarded("m1", "bad-fcs");
   metrics.securityFailuresTotal.inc({ ...meter, check: "tag-mismatch" });
   const profile = { ...meter, profile: "1.0.99.1.0.255" };
   metrics.profileRowsTotal.inc(profile);
@@ -74,7 +80,7 @@ describe("startHttpServer", () => {
 
   it("serves /metrics, /healthz, /readyz (503 naming the failed check, then 200) and 404", async () => {
     const metrics = createMetrics({ defaultMetrics: false });
-    metrics.meterUp.set({ meter: "m1" }, 1);
+    metrics.meters.meter("m1").up = 1;
     const health = { mqttConnected: false, dbWritable: true };
     server = await startHttpServer({ port: 0, host: "127.0.0.1", metrics, health: () => health, meters: () => [] });
     const base = `http://127.0.0.1:${server.port}`;

@@ -41,8 +41,10 @@ describe("pollerMetrics", () => {
       'dlms_bridge_meter_value{meter="m1",key="current",unit=""} 1.25',
       'dlms_bridge_meter_reads_total{meter="m1",result="ok"} 1',
       'dlms_bridge_meter_reads_total{meter="m1",result="timeout"} 1',
-      'dlms_bridge_read_duration_seconds_sum{meter="m1"} 5.25',
-      'dlms_bridge_read_duration_seconds_count{meter="m1"} 2',
+      "dlms_bridge_read_duration_seconds_sum 5.25",
+      "dlms_bridge_read_duration_seconds_count 2",
+      'dlms_bridge_read_duration_seconds_bucket{le="0.25"} 1',
+      'dlms_bridge_meter_read_duration_seconds{meter="m1"} 5',
       'dlms_bridge_meter_up{meter="m1"} 0',
       'dlms_bridge_meter_breaker_state{meter="m1"} 2',
       'dlms_bridge_meter_consecutive_failures{meter="m1"} 5',
@@ -65,9 +67,8 @@ describe("pollerMetrics", () => {
     const values: string[] = [];
     for (const breaker of ["closed", "half-open", "open"] as const) {
       record.onState("m1", state({ breaker }));
-      values.push(
-        (await metrics.registry.getSingleMetricAsString("dlms_bridge_meter_breaker_state")).split(" ").at(-1)!,
-      );
+      const text = await metrics.registry.metrics();
+      values.push(text.match(/^dlms_bridge_meter_breaker_state\{meter="m1"\} (\S+)$/m)![1]!);
     }
     expect(values).toEqual(["0", "1", "2"]);
   });

@@ -42,8 +42,8 @@ let exported: Set<string>;
 beforeAll(async () => {
   const metrics = createMetrics({ version: "0.0.0-test" });
   // One labelled sample of a histogram, so the exposition is a real scrape, not only HELP/TYPE lines.
-  metrics.readDuration.observe({ meter: "sim1" }, 0.2);
-  metrics.meterValue.set({ meter: "sim1", key: "voltage", unit: "V" }, 230.1);
+  metrics.readDuration.observe(0.2);
+  metrics.meters.reading("sim1", "voltage", "V", 230.1);
   const text = await metrics.registry.metrics();
   exported = new Set<string>();
   for (const match of text.matchAll(/^# TYPE (\S+) (\S+)$/gm)) {
@@ -93,7 +93,7 @@ describe("Grafana dashboard grafana/dashboards/dlms-bridge.json", () => {
       "MQTT connected",
       "Outbox pending",
       "Reads per second by result",
-      "Read duration p50 / p95 per meter",
+      "Read duration: all meters p50 / p95 / p99, slowest selected meters (last poll)",
       "Outbox pending and oldest age",
       "Voltage",
       "Current",

@@ -1,0 +1,186 @@
+// The per-meter metric families every meter has (up, reads, values, frames...), kept as plain numbers in one small
+// record per meter and written in the Prometheus text format at scrape time.
+//
+// Why not prom-client for these: at 10,000 meters they are ~160,000 series. prom-client keeps an object per series
+// (labels, hash, value) and formats each line through several arrays and regex replaces: measured 0.83 s of CPU per
+// scrape at 10,000 meters, blocking the event loop (polls late) and allocating ~300 MB of garbage that outlives the
+// scrape and is promoted (RSS). Here a meter's label text is escaped once, when the meter is first seen, and a
+// scrape is one string append per series. Fleet-wide metrics (outbox, MQTT, process) stay in prom-client.
+
+import type { PollResult } from "../poller/types.js";
+
+/** A series is exported from its first update on (like a prom-client series): NaN = never set. */
+const UNSET = Number.NaN;
+
+const POLL_RESULTS: readonly PollResult[] = ["ok", "partial", "error", "timeout"];
+
+/** The plain numbers of one meter; `label` is its `meter="…"` text, escaped once. */
+class MeterRecord {
+  up = UNSET;
+  breaker = UNSET;
+  consecutiveFailures = UNSET;
+  lastSuccessSeconds = UNSET;
+  lastReadDurationSeconds = UNSET;
+  readonly reads = [0, 0, 0, 0]; // by POLL_RESULTS index
+  connectsOk = 0;
+  connectsError = 0;
+  txFrames = 0;
+  rxFrames = 0;
+  txBytes = 0;
+  rxBytes = 0;
+  /** Last value per (key, unit), in first-seen order; `labels` is the escaped `,key="…",unit="…"` text. */
+  readonly values: { key: string; unit: string; labels: string; value: number }[] = [];
+
+  constructor(readonly label: string) {}
+}
+
+interface Family {
+  name: string;
+  help: string;
+  type: "gauge" | "counter";
+  /** Appends this family's lines of one meter. */
+  lines(r: MeterRecord, name: string, out: string[]): void;
+}
+
+function gauge(name: string, help: string, pick: (r: MeterRecord) => number): Family {
+  return {
+    name,
+    help,
+    type: "gauge",
+    lines(r, full, out) {
+      const v = pick(r);
+      if (!Number.isNaN(v)) out.push(`${full}{${r.label}} ${formatValue(v)}\n`);
+    },
+  };
+}
+
+/** A counter split by a second label; a series appears once its count is above 0 (incremented at least once). */
+function counterBy(name: string, help: string, label: string, parts: [string, (r: MeterRecord) => number][]): Family {
+  const suffixes = parts.map(([value, pick]) => ({ text: `,${label}="${escapeLabelValue(value)}"}`, pick }));
+  return {
+    name,
+    help,
+    type: "counter",
+    lines(r, full, out) {
+      for (const { text, pick } of suffixes) {
+        const v = pick(r);
+        if (v > 0) out.push(`${full}{${r.label}${text} ${formatValue(v)}\n`);
+      }
+    },
+  };
+}
+
+export class MeterSeries {
+  private readonly meters = new Map<string, MeterRecord>();
+  private readonly families: Family[];
+
+  constructor(private readonly prefix: string) {
+    this.families = [
+      gauge("meter_up", "1 when the last poll of the meter succeeded, else 0.", (r) => r.up),
+      counterBy(
+        "meter_reads_total",
+        "Polls of a meter by result (ok, partial, error, timeout).",
+        "result",
+        POLL_RESULTS.map((result, i) => [result, (r) => r.reads[i]!]),
+      ),
+      gauge(
+        "meter_read_duration_seconds",
+        "Duration of the meter's last poll (connect, reads, release); the distribution over all meters is dlms_bridge_read_duration_seconds.",
+        (r) => r.lastReadDurationSeconds,
+      ),
+      gauge(
+        "meter_last_success_timestamp_seconds",
+        "Unix time of the last successful poll of the meter.",
+        (r) => r.lastSuccessSeconds,
+      ),
+      gauge("meter_breaker_state", "Circuit breaker of the meter: 0 closed, 1 half-open, 2 open.", (r) => r.breaker),
+      gauge(
+        "meter_consecutive_failures",
+        "Failed polls of the meter since its last success.",
+        (r) => r.consecutiveFailures,
+      ),
+      {
+        name: "meter_value",
+        help: "Last scaled value read from a register of the meter.",
+        type: "gauge",
+        lines(r, full, out) {
+          for (const v of r.values) out.push(`${full}{${r.label}${v.labels}} ${formatValue(v.value)}\n`);
+        },
+      },
+      counterBy("meter_connects_total", "Association attempts with the meter by result (ok, error).", "result", [
+        ["ok", (r) => r.connectsOk],
+        ["error", (r) => r.connectsError],
+      ]),
+      counterBy(
+        "frames_total",
+        "HDLC frames or wrapper PDUs exchanged with the meter, by direction (rx, tx).",
+        "direction",
+        [
+          ["tx", (r) => r.txFrames],
+          ["rx", (r) => r.rxFrames],
+        ],
+      ),
+      counterBy("frame_bytes_total", "Bytes of the frames exchanged with the meter, by direction.", "direction", [
+        ["tx", (r) => r.txBytes],
+        ["rx", (r) => r.rxBytes],
+      ]),
+    ];
+  }
+
+  /** The names of the families written here (for tests and the contract check). */
+  get names(): string[] {
+    return this.families.map((f) => this.prefix + f.name);
+  }
+
+  /** The record of `meter`, created on first use (its label escaped once). */
+  meter(meter: string): MeterRecord {
+    let r = this.meters.get(meter);
+    if (!r) {
+      r = new MeterRecord(`meter="${escapeLabelValue(meter)}"`);
+      this.meters.set(meter, r);
+    }
+    return r;
+  }
+
+  reading(meter: string, key: string, unit: string, value: number): void {
+    const values = this.meter(meter).values;
+    for (const v of values) {
+      if (v.key === key && v.unit === unit) {
+        v.value = value;
+        return;
+      }
+    }
+    values.push({ key, unit, labels: `,key="${escapeLabelValue(key)}",unit="${escapeLabelValue(unit)}"`, value });
+  }
+
+  poll(meter: string, result: PollResult, durationSeconds: number): void {
+    const r = this.meter(meter);
+    r.reads[POLL_RESULTS.indexOf(result)]!++;
+    r.lastReadDurationSeconds = durationSeconds;
+  }
+
+  /** The exposition text of every family (HELP and TYPE even with no meter yet, as prom-client does). */
+  render(): string {
+    const out: string[] = [];
+    for (const family of this.families) {
+      const full = this.prefix + family.name;
+      out.push(`# HELP ${full} ${family.help}\n# TYPE ${full} ${family.type}\n`);
+      for (const r of this.meters.values()) family.lines(r, full, out);
+    }
+    return out.join("");
+  }
+}
+
+export type { MeterRecord };
+
+/** Label value escaping of the text exposition format: backslash, double quote and line feed. */
+export function escapeLabelValue(value: string): string {
+  return value.replace(/[\\"\n]/g, (c) => (c === "\n" ? "\\n" : `\\${c}`));
+}
+
+function formatValue(value: number): string {
+  if (Number.isNaN(value)) return "NaN";
+  if (value === Number.POSITIVE_INFINITY) return "+Inf";
+  if (value === Number.NEGATIVE_INFINITY) return "-Inf";
+  return String(value);
+}
