@@ -15,7 +15,7 @@ import { OutboxWriter, ReadingDroppedError } from "./outbox/writer.js";
 import { createDlmsSessionFactory } from "./poller/dlms-session.js";
 import { PollerEngine } from "./poller/engine.js";
 import { createProfileBackfills } from "./poller/profile/setup.js";
-import type { MeterEventKind, MeterRuntimeState, PollerHooks, SessionFactory } from "./poller/types.js";
+import type { MeterEventKind, PollerHooks, SessionFactory } from "./poller/types.js";
 import { deliveryHooks } from "./publish/delivery-hooks.js";
 import { MqttPublisher, publisherOptions, withoutCredentials } from "./publish/mqtt-publisher.js";
 import { meterTopicFilter } from "./publish/payloads.js";
@@ -25,6 +25,7 @@ import { recordEvent, schedulePruning } from "./store/events.js";
 import { hlsSupport } from "./store/invocation-counters.js";
 import { saveMeterConfigs, saveMeterStates } from "./store/meters.js";
 import { ProfileCursors } from "./store/profile-cursors.js";
+import { MeterStateFlush } from "./store/state-flush.js";
 import { isTransientWriteError } from "./store/write-errors.js";
 
 /** What a stop left behind. */
@@ -50,6 +51,8 @@ export interface BridgeApp {
 export interface StartOptions {
   sessionFactory?: SessionFactory; // tests/benchmarks may inject fakes
   stateFlushMs?: number;
+  /** Rewrite of a meter's row whose only change is its last-success time, at most this often (default 60 s). */
+  stateRefreshMs?: number;
   /** Presence towards the ThingsBoard gateway (tests shorten the delays). */
   presence?: Partial<PresenceOptions>;
 }
@@ -131,7 +134,7 @@ export async function startBridge(config: BridgeConfig, log: Logger, options: St
       ),
   });
   const lastNoisy = new Map<string, string>();
-  const dirtyStates = new Map<string, MeterRuntimeState>();
+  const stateFlush = new MeterStateFlush(options.stateRefreshMs);
 
   const hooks: PollerHooks = {
     onReading(reading) {
@@ -163,7 +166,7 @@ export async function startBridge(config: BridgeConfig, log: Logger, options: St
     onPoll: recorder.onPoll,
     onState(meter, state) {
       recorder.onState(meter, state);
-      dirtyStates.set(meter, state);
+      stateFlush.note(state);
     },
     onFrame: recorder.onFrame,
     onDiscarded(meter, reason) {
@@ -187,22 +190,15 @@ export async function startBridge(config: BridgeConfig, log: Logger, options: St
   });
 
   // Meter state goes to SQLite in the background, latest state per meter only (bounded by the meter count).
-  const flushStates = async () => {
+  const flushStates = async ({ all = false } = {}) => {
     if (!configsSaved) await saveConfigs();
-    const batch = [...dirtyStates.values()];
-    dirtyStates.clear();
-    await saveMeterStates(
-      db,
-      batch.map((s) => ({
-        id: s.meter,
-        state: {
-          consecutiveFailures: s.consecutiveFailures,
-          breakerState: s.breaker,
-          ...(s.lastSuccessTs !== undefined ? { lastSuccess: s.lastSuccessTs } : {}),
-          ...(s.lastError !== undefined ? { lastError: s.lastError } : {}),
-        },
-      })),
-    );
+    const rows = stateFlush.take(Date.now(), all);
+    try {
+      await saveMeterStates(db, rows);
+    } catch (error) {
+      stateFlush.retry(rows);
+      throw error;
+    }
   };
   const stateTimer = setInterval(() => flushStates().catch(storeError("meter state")), options.stateFlushMs ?? 5000);
   stateTimer.unref();
@@ -283,7 +279,7 @@ export async function startBridge(config: BridgeConfig, log: Logger, options: St
       drops.flush();
       clearInterval(stateTimer);
       stopPruning();
-      await flushStates().catch(storeError("meter state"));
+      await flushStates({ all: true }).catch(storeError("meter state"));
       maintenance?.tick(); // a last delete retry (and compaction if drained)
       maintenance?.stop();
       const report: StopReport = {

@@ -31,7 +31,7 @@ import {
   SecurityFailureError,
   TimeoutError,
 } from "./errors.js";
-import { splitForPdu } from "./get-list.js";
+import { splitForPduOnce } from "./get-list.js";
 import { dataAccessError, type GetExchange, getNormal, getWithList, type RequestProgress } from "./get-service.js";
 import { getStreaming } from "./get-stream.js";
 import {
@@ -146,7 +146,7 @@ export class DlmsClient implements DlmsClientApi {
         return results;
       }
       const overhead = this.cipher ? CIPHERING_OVERHEAD : 0;
-      const chunks = splitForPdu(attributes, info.serverMaxReceivePduSize, (r) => encodeApdu(r).length + overhead);
+      const chunks = splitForPduOnce(attributes, info.serverMaxReceivePduSize - overhead, (r) => encodeApdu(r).length);
       for (const [i, chunk] of chunks.entries()) {
         try {
           results.push(...(await getWithList(this.gets, chunk)));

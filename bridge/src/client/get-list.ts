@@ -30,6 +30,31 @@ export function splitForPdu(
   return chunks;
 }
 
+/**
+ * splitForPdu remembered per list: a poller sends the same list object every poll (client/reads.ts), and measuring
+ * each candidate chunk with the real encoder costs more than the request itself. Reused only for the same PDU
+ * size and the same elements (a list edited in place is measured again).
+ */
+const splits = new WeakMap<readonly AttributeRequest[], { maxPduSize: number; chunks: AttributeRequest[][] }>();
+
+export function splitForPduOnce(
+  attributes: AttributeRequest[],
+  maxPduSize: number,
+  encodedSize: (request: GetRequest) => number,
+): AttributeRequest[][] {
+  const known = splits.get(attributes);
+  if (known && known.maxPduSize === maxPduSize && sameElements(attributes, known.chunks)) return known.chunks;
+  const chunks = splitForPdu(attributes, maxPduSize, encodedSize);
+  splits.set(attributes, { maxPduSize, chunks });
+  return chunks;
+}
+
+function sameElements(attributes: readonly AttributeRequest[], chunks: readonly AttributeRequest[][]): boolean {
+  let i = 0;
+  for (const chunk of chunks) for (const a of chunk) if (attributes[i++] !== a) return false;
+  return i === attributes.length;
+}
+
 /** Decodes the raw-data of a block-transferred GET-Response-With-List: a counted list of Get-Data-Result. */
 export function decodeGetDataResultList(raw: Uint8Array): GetDataResult[] {
   const r = new ByteReader(raw);

@@ -53,6 +53,81 @@ export async function readAttributes(
   specs: readonly RegisterSpec[],
   scalerCache: ScalerCache = new Map(),
 ): Promise<Record<string, AttributeReading>> {
+  const { requests, plan } = planFor(specs, scalerCache);
+  const results: (GetDataResult | undefined)[] = new Array(requests.length);
+  let readSingly: Set<number> | undefined;
+  const single = async (index: number) => {
+    if (results[index]?.ok) return;
+    readSingly ??= new Set();
+    if (readSingly.has(index)) return;
+    readSingly.add(index);
+    results[index] = (await client.getMany([requests[index]!]))[0];
+  };
+  if (requests.length > 1 && client.association?.multipleReferences === true) {
+    const listed = await client.getMany(requests);
+    for (let i = 0; i < listed.length; i++) results[i] = listed[i];
+  }
+  // Values first (in spec order, each followed by its scaler): unread ones or ones the list failed.
+  for (const { valueIndex, scalerIndex } of plan) {
+    await single(valueIndex);
+    if (scalerIndex !== undefined && results[valueIndex]?.ok) await single(scalerIndex);
+  }
+
+  const out: Record<string, AttributeReading> = {};
+  for (const { spec, valueIndex, scalerIndex, scalerKey } of plan) {
+    const value = results[valueIndex];
+    if (!value?.ok) {
+      out[spec.key] = attributeFailure(`attr ${spec.attributeId}`, value?.error);
+      continue;
+    }
+    if (scalerIndex !== undefined && !scalerCache.has(scalerKey!)) {
+      const scaler = toScalerUnit(results[scalerIndex]);
+      if (!scaler.ok) {
+        const what = `scaler_unit (attr ${requests[scalerIndex]!.attributeId})`;
+        out[spec.key] = { ok: false, error: `${what}: ${scaler.error}`, reason: scaler.reason };
+        continue;
+      }
+      scalerCache.set(scalerKey!, scaler.value);
+    }
+    const scalerUnit = scalerKey === undefined ? undefined : scalerCache.get(scalerKey);
+    out[spec.key] = scalerUnit ? { ok: true, data: value.data, scalerUnit } : { ok: true, data: value.data };
+  }
+  return out;
+}
+
+interface PlanStep {
+  spec: RegisterSpec;
+  valueIndex: number;
+  /** Index of the scaler_unit request, when this poll reads it. */
+  scalerIndex?: number;
+  /** Scaler cache key, for a value whose class is scaled. */
+  scalerKey?: string;
+}
+
+interface ReadPlan {
+  /** Each attribute once, even when several specs need it (attr 2 and an explicit 3/OBIS/3 share a scaler). */
+  requests: AttributeRequest[];
+  plan: PlanStep[];
+}
+
+/**
+ * The requests of one poll. Once every scaler is cached (every poll after an association's first), the plan only
+ * depends on the spec list, so it is built once per list and reused: the same `requests` array each poll also lets
+ * the client reuse its With-List split (see getMany).
+ */
+const steadyPlans = new WeakMap<readonly RegisterSpec[], { plan: ReadPlan; built: SpecFields[] }>();
+
+type SpecFields = Pick<RegisterSpec, "key" | "classId" | "obis" | "attributeId">;
+
+function planFor(specs: readonly RegisterSpec[], scalerCache: ScalerCache): ReadPlan {
+  const cached = steadyPlans.get(specs);
+  if (
+    cached &&
+    sameSpecs(specs, cached.built) &&
+    cached.plan.plan.every((s) => !s.scalerKey || scalerCache.has(s.scalerKey))
+  ) {
+    return cached.plan;
+  }
   const requests: AttributeRequest[] = [];
   const indexByTarget = new Map<string, number>();
   const indexOf = (spec: RegisterSpec, attributeId: number): number => {
@@ -64,54 +139,44 @@ export async function readAttributes(
     }
     return index;
   };
-  const plan: { spec: RegisterSpec; valueIndex: number; scalerIndex?: number }[] = [];
+  const plan: PlanStep[] = [];
+  let readsScalers = false;
   for (const spec of specs) {
     const valueIndex = indexOf(spec, spec.attributeId);
-    const scalerIndex =
-      needsScaler(spec) && !scalerCache.has(cacheKey(spec))
-        ? indexOf(spec, SCALER_UNIT_OF_CLASS.get(spec.classId)!.attribute)
-        : undefined;
-    plan.push({ spec, valueIndex, ...(scalerIndex === undefined ? {} : { scalerIndex }) });
-  }
-
-  const results: (GetDataResult | undefined)[] = new Array(requests.length);
-  const readSingly = new Set<number>();
-  const single = async (index: number) => {
-    if (readSingly.has(index) || results[index]?.ok) return;
-    readSingly.add(index);
-    results[index] = (await client.getMany([requests[index]!]))[0];
-  };
-  if (requests.length > 1 && client.association?.multipleReferences === true) {
-    (await client.getMany(requests)).forEach((result, i) => {
-      results[i] = result;
-    });
-  }
-  // Values first (in spec order, each followed by its scaler): unread ones or ones the list failed.
-  for (const { valueIndex, scalerIndex } of plan) {
-    await single(valueIndex);
-    if (scalerIndex !== undefined && results[valueIndex]?.ok) await single(scalerIndex);
-  }
-
-  const out: Record<string, AttributeReading> = {};
-  for (const { spec, valueIndex, scalerIndex } of plan) {
-    const value = results[valueIndex];
-    if (!value?.ok) {
-      out[spec.key] = attributeFailure(`attr ${spec.attributeId}`, value?.error);
+    if (!needsScaler(spec)) {
+      plan.push({ spec, valueIndex });
       continue;
     }
-    if (scalerIndex !== undefined && !scalerCache.has(cacheKey(spec))) {
-      const scaler = toScalerUnit(results[scalerIndex]);
-      if (!scaler.ok) {
-        const what = `scaler_unit (attr ${requests[scalerIndex]!.attributeId})`;
-        out[spec.key] = { ok: false, error: `${what}: ${scaler.error}`, reason: scaler.reason };
-        continue;
-      }
-      scalerCache.set(cacheKey(spec), scaler.value);
+    const scalerKey = cacheKey(spec);
+    if (scalerCache.has(scalerKey)) plan.push({ spec, valueIndex, scalerKey });
+    else {
+      readsScalers = true;
+      plan.push({
+        spec,
+        valueIndex,
+        scalerIndex: indexOf(spec, SCALER_UNIT_OF_CLASS.get(spec.classId)!.attribute),
+        scalerKey,
+      });
     }
-    const scalerUnit = needsScaler(spec) ? scalerCache.get(cacheKey(spec)) : undefined;
-    out[spec.key] = { ok: true, data: value.data, ...(scalerUnit ? { scalerUnit } : {}) };
   }
-  return out;
+  const built = { requests, plan };
+  if (!readsScalers) {
+    const fields = specs.map(({ key, classId, obis, attributeId }) => ({ key, classId, obis, attributeId }));
+    steadyPlans.set(specs, { plan: built, built: fields });
+  }
+  return built;
+}
+
+/** The specs still say what the plan was built from (a spec edited in place, e.g. another OBIS, invalidates it). */
+function sameSpecs(specs: readonly RegisterSpec[], built: readonly SpecFields[]): boolean {
+  if (specs.length !== built.length) return false;
+  for (let i = 0; i < specs.length; i++) {
+    const a = specs[i]!;
+    const b = built[i]!;
+    if (a.key !== b.key || a.classId !== b.classId || a.obis !== b.obis || a.attributeId !== b.attributeId)
+      return false;
+  }
+  return true;
 }
 
 /** Like readAttributes, but each value is a number with the scaler applied exactly (for telemetry). */

@@ -17,9 +17,8 @@ export function pollerMetrics(metrics: BridgeMetrics): PollerMetricsRecorder {
   const { meters } = metrics;
   return {
     onReading(reading) {
-      for (const [key, value] of Object.entries(reading.values)) {
-        meters.reading(reading.meter, key, reading.units?.[key] ?? "", value);
-      }
+      const { values, units } = reading;
+      for (const key in values) meters.reading(reading.meter, key, units?.[key] ?? "", values[key]!);
     },
     onPoll(meter, result, durationMs) {
       meters.poll(meter, result, durationMs / 1000);

@@ -122,16 +122,9 @@ export class DlmsSession implements MeterSession {
     }
   }
 
-  async readRegisters(specs: RegisterSpec[]): Promise<Record<string, RegisterOutcome>> {
-    const readings = await readRegisters(this.client, specs, this.scalerCache);
-    const out: Record<string, RegisterOutcome> = {};
-    for (const [key, reading] of Object.entries(readings)) {
-      out[key] =
-        "error" in reading
-          ? { error: reading.error, reason: reading.reason }
-          : { value: reading.value, unit: reading.unit };
-    }
-    return out;
+  readRegisters(specs: readonly RegisterSpec[]): Promise<Record<string, RegisterOutcome>> {
+    // A RegisterReading is a RegisterOutcome (value and unit, or error and reason) plus detail the worker ignores.
+    return readRegisters(this.client, specs, this.scalerCache);
   }
 
   async readObjects(objects: ObjectRef[]): Promise<ObjectReadingJson[]> {

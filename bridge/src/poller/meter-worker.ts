@@ -58,6 +58,17 @@ export class WatchdogTimeout extends Error {
   }
 }
 
+/** "unit_voltage" for "voltage", built once per register key rather than on every poll. */
+const unitNames = new Map<string, string>();
+function unitAttributeName(key: string): string {
+  let name = unitNames.get(key);
+  if (name === undefined) {
+    name = `unit_${key}`;
+    unitNames.set(key, name);
+  }
+  return name;
+}
+
 class WorkerStopped extends Error {
   override name = "WorkerStopped";
 }
@@ -339,7 +350,7 @@ export class MeterWorker {
 
     const { reading, failures } = this.toReading(ts, registers, outcomes);
     this.publishAttributes(reading.units ?? {});
-    const hasValues = Object.keys(reading.values).length > 0;
+    const hasValues = failures.length < registers.length;
     if (hasValues) this.options.hooks.onReading(reading);
     const result: PollResult = !hasValues ? "error" : failures.length > 0 ? "partial" : "ok";
     this.options.hooks.onPoll(this.meter.id, result, now - attemptStartedAt);
@@ -497,9 +508,10 @@ export class MeterWorker {
 
   private publishAttributes(units: Record<string, string>): void {
     let changed = !this.attributesPublished;
-    for (const [key, unit] of Object.entries(units)) {
-      if (this.attributes[`unit_${key}`] === unit) continue;
-      this.attributes[`unit_${key}`] = unit;
+    for (const key in units) {
+      const name = unitAttributeName(key);
+      if (this.attributes[name] === units[key]) continue;
+      this.attributes[name] = units[key]!;
       changed = true;
     }
     if (!changed) return;

@@ -23,7 +23,9 @@ export class RegisterBackoff {
   ) {}
 
   /** The registers a poll at `now` reads: all but those still waiting. Never empty: if all wait, all are read. */
-  due(registers: readonly RegisterSpec[], now: number): RegisterSpec[] {
+  due(registers: readonly RegisterSpec[], now: number): readonly RegisterSpec[] {
+    // Nothing backed off (the usual case): the configured list itself, so readers can key caches on it.
+    if (this.failing.size === 0) return registers;
     const due = registers.filter((spec) => (this.failing.get(spec.key)?.retryAt ?? 0) <= now);
     return due.length > 0 ? due : [...registers];
   }

@@ -72,7 +72,7 @@ export interface BackgroundWork {
 export interface MeterSession {
   connect(): Promise<void>;
   /** Per key: the scaled value and unit, or the reason it failed (a data-access-result). Rejects if the link fails. */
-  readRegisters(specs: RegisterSpec[]): Promise<Record<string, RegisterOutcome>>;
+  readRegisters(specs: readonly RegisterSpec[]): Promise<Record<string, RegisterOutcome>>;
   readAttributes(): Promise<Record<string, string | number>>;
   /** Reads arbitrary attributes for a technician (scaled, with units), one result per object, in order. */
   readObjects?(objects: ObjectRef[]): Promise<ObjectReadingJson[]>;

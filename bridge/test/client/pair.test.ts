@@ -107,6 +107,34 @@ describe("client <-> server cores in memory", () => {
     },
   );
 
+  it("polls after the first reuse one request plan per register list, and a register edited in place is read anew", async () => {
+    const { client, server } = pair("wrapper", "none", true);
+    await client.connect();
+    const specs = REGISTERS.map((r) => ({ ...r }));
+    const cache = new Map();
+    await readRegisters(client, specs, cache); // values + scaler_units
+    await readRegisters(client, specs, cache); // values only, plan built
+    const again = await readRegisters(client, specs, cache); // plan reused
+    expect(again.voltage).toMatchObject({ unit: "V" });
+    const lists = server.requests.filter((r) => r.kind === "with-list");
+    expect(lists.map((l) => l.attributes.length)).toEqual([10, 5, 5]);
+
+    // Same list object, one register now points at another object: the plan must not be reused.
+    specs[0] = { ...specs[0]!, key: "energy_again", obis: "1.0.1.8.0.255" };
+    specs[1]!.obis = "1.0.14.7.0.255"; // edited in place: frequency instead of current
+    const edited = await readRegisters(client, specs, cache);
+    expect(edited.current).toMatchObject({ unit: "Hz", value: expect.closeTo(50, 0) });
+    expect(edited.energy_again).toMatchObject({ unit: "Wh" });
+    const last = server.requests.filter((r) => r.kind === "with-list").at(-1)!;
+    // Registers reading the same attribute share one request (scalers of all three OBIS are cached already).
+    expect(last.attributes.map((a) => a.instanceId.join("."))).toEqual([
+      "1.0.1.8.0.255",
+      "1.0.14.7.0.255",
+      "1.0.1.7.0.255",
+    ]);
+    await client.release();
+  });
+
   it("a wrong LLS password is rejected with the diagnostic's name", async () => {
     const { client } = pair("hdlc", "low", true, "wrong-pw");
     const error = await client.connect().catch((e) => e);

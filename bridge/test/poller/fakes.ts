@@ -43,14 +43,14 @@ export const hang = <T>(): Promise<T> => new Promise<T>(() => {});
 
 export const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-export function allValues(specs: RegisterSpec[]): Record<string, RegisterOutcome> {
+export function allValues(specs: readonly RegisterSpec[]): Record<string, RegisterOutcome> {
   return Object.fromEntries(specs.map((spec, i) => [spec.key, { value: 230 + i, unit: UNITS[spec.key] ?? "" }]));
 }
 
 /** How each new session of a fake meter behaves; `n` is the session's index (0 = first association). */
 export interface FakeBehaviour {
   connect?(n: number): Promise<void>;
-  read?(n: number, specs: RegisterSpec[]): Promise<Record<string, RegisterOutcome>>;
+  read?(n: number, specs: readonly RegisterSpec[]): Promise<Record<string, RegisterOutcome>>;
   /** On-demand reads; default: each object answers 42 V. */
   readObjects?(n: number, objects: ObjectRef[]): Promise<ObjectReadingJson[]>;
   keepAlive?: ((n: number) => Promise<void>) | false;
