@@ -68,9 +68,10 @@ export async function readAttributes(
     for (let i = 0; i < listed.length; i++) results[i] = listed[i];
   }
   // Values first (in spec order, each followed by its scaler): unread ones or ones the list failed.
+  // (Checked here first: after a good With-List, no single read and no promise per register.)
   for (const { valueIndex, scalerIndex } of plan) {
-    await single(valueIndex);
-    if (scalerIndex !== undefined && results[valueIndex]?.ok) await single(scalerIndex);
+    if (!results[valueIndex]?.ok) await single(valueIndex);
+    if (scalerIndex !== undefined && results[valueIndex]?.ok && !results[scalerIndex]?.ok) await single(scalerIndex);
   }
 
   const out: Record<string, AttributeReading> = {};

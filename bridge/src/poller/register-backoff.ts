@@ -14,6 +14,8 @@ export interface FailingRegister {
   retryAt: number;
 }
 
+const NONE_FAILING: Readonly<Record<string, FailingRegister>> = Object.freeze({});
+
 export class RegisterBackoff {
   private readonly failing = new Map<string, FailingRegister>();
 
@@ -41,7 +43,8 @@ export class RegisterBackoff {
     this.failing.set(key, { failures, reason, retryAt: ts + gap - this.intervalMs / 2 });
   }
 
-  snapshot(): Record<string, FailingRegister> {
+  snapshot(): Readonly<Record<string, FailingRegister>> {
+    if (this.failing.size === 0) return NONE_FAILING; // every poll's state snapshot: no objects when all is well
     return Object.fromEntries([...this.failing].map(([key, state]) => [key, { ...state }]));
   }
 }
