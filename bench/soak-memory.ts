@@ -6,6 +6,7 @@
 // Run: make build && node --expose-gc --import tsx bench/soak-memory.ts
 //   env: SOAK_MINUTES (10), METERS (20), INTERVAL_MS (1000), SAMPLE_SECONDS (30), SOAK_CSV (a file for the samples),
 //        SOAK_GC (1: a full GC before each sample, so heapUsed is the live set; 0: as in production, no forced GC)
+//        SCRAPE_SECONDS (15: GET /metrics this often, as Prometheus does in the compose stack; 0: never)
 //   compare allocators: MALLOC_ARENA_MAX=2 node --expose-gc --import tsx bench/soak-memory.ts
 
 import { type ChildProcess, spawn } from "node:child_process";
@@ -20,6 +21,7 @@ const INTERVAL_MS = Number(process.env.INTERVAL_MS ?? 1000);
 const SAMPLE_SECONDS = Number(process.env.SAMPLE_SECONDS ?? 30);
 const CSV = process.env.SOAK_CSV;
 const FORCE_GC = process.env.SOAK_GC !== "0";
+const SCRAPE_SECONDS = Number(process.env.SCRAPE_SECONDS ?? 15);
 const DIST = new URL("../bridge/dist/", import.meta.url);
 const CLI = new URL("../bridge/bin/dlms-bridge.js", import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), "dlms-soak-"));
@@ -117,6 +119,18 @@ async function main() {
   if (!loaded.ok) throw new Error(loaded.errors.join("; "));
   const app = await startBridge(loaded.config, createLogger("warn", "soak"));
 
+  // The scrape is part of production's memory: at 10,000 meters it is the largest single allocation.
+  let scrapes = 0;
+  const scraper =
+    SCRAPE_SECONDS > 0
+      ? setInterval(() => {
+          fetch(`http://127.0.0.1:${app.httpPort}/metrics`)
+            .then((r) => r.arrayBuffer())
+            .then(() => scrapes++)
+            .catch((error) => console.error(`scrape failed: ${(error as Error).message}`));
+        }, SCRAPE_SECONDS * 1000)
+      : undefined;
+
   const t0 = Date.now();
   const samples: Sample[] = [];
   if (CSV) writeFileSync(CSV, `${Object.keys(sample(t0)).join(",")}\n`);
@@ -129,6 +143,7 @@ async function main() {
     await sleep(Math.min(SAMPLE_SECONDS * 1000, Math.max(0, end - Date.now())));
   }
   samples.push(sample(t0));
+  clearInterval(scraper);
   const polls = app.engine.status().reduce((n, s) => n + (s.up ? 1 : 0), 0);
   await app.stop(2000);
 
@@ -145,6 +160,8 @@ async function main() {
         minutes: MINUTES,
         mallocArenaMax: process.env.MALLOC_ARENA_MAX ?? "default",
         forcedGcBeforeSamples: FORCE_GC,
+        scrapeSeconds: SCRAPE_SECONDS,
+        scrapes,
         metersUpAtEnd: polls,
         at1MinMb: Object.fromEntries(keys.map((k) => [k, first[k]])),
         atEndMb: Object.fromEntries(keys.map((k) => [k, last[k]])),

@@ -65,7 +65,23 @@ export function parseRegisters(text: string): ParsedRegisters {
     if (seen.has(key)) errors.push(`register key '${key}' is used more than once`);
     seen.add(key);
   }
-  return { registers, errors };
+  return { registers: errors.length === 0 ? shared(registers) : registers, errors };
+}
+
+/**
+ * One frozen list per distinct register list: 10,000 meters on the default set share one list, and with it what
+ * the poller derives per list (parsed OBIS, request plan, With-List split: see client/reads.ts), instead of each
+ * holding its own copies. Frozen, so no meter can change another's registers.
+ */
+const sharedLists = new Map<string, RegisterSpec[]>();
+function shared(registers: RegisterSpec[]): RegisterSpec[] {
+  const signature = JSON.stringify(registers.map((r) => [r.key, r.obis, r.classId, r.attributeId]));
+  let list = sharedLists.get(signature);
+  if (list === undefined) {
+    list = Object.freeze(registers.map((spec) => Object.freeze({ ...spec }))) as RegisterSpec[];
+    sharedLists.set(signature, list);
+  }
+  return list;
 }
 
 /** "key:OBIS[:class[:attr]]" where OBIS may itself hold a colon ("1-1:32.7.0"). Returns an error message on failure. */

@@ -91,7 +91,7 @@ async function handle(options: HttpServerOptions, request: IncomingMessage, resp
   switch (path) {
     case "/metrics": {
       const { registry } = options.metrics;
-      return send(response, 200, registry.contentType, await registry.metrics());
+      return send(response, 200, registry.contentType, await registry.exposition());
     }
     case "/healthz":
       return send(response, 200, "text/plain", "ok\n");
@@ -112,7 +112,7 @@ async function handle(options: HttpServerOptions, request: IncomingMessage, resp
   }
 }
 
-function send(response: ServerResponse, status: number, contentType: string, body: string): void {
+function send(response: ServerResponse, status: number, contentType: string, body: string | Buffer): void {
   response.writeHead(status, { "Content-Type": contentType, "Cache-Control": "no-store" });
   response.end(body);
 }

@@ -38,8 +38,8 @@ interface Family {
   name: string;
   help: string;
   type: "gauge" | "counter";
-  /** Appends this family's lines of one meter. */
-  lines(r: MeterRecord, name: string, out: string[]): void;
+  /** Writes this family's lines of one meter. */
+  lines(r: MeterRecord, name: string, out: ChunkWriter): void;
 }
 
 function gauge(name: string, help: string, pick: (r: MeterRecord) => number): Family {
@@ -49,7 +49,7 @@ function gauge(name: string, help: string, pick: (r: MeterRecord) => number): Fa
     type: "gauge",
     lines(r, full, out) {
       const v = pick(r);
-      if (!Number.isNaN(v)) out.push(`${full}{${r.label}} ${formatValue(v)}\n`);
+      if (!Number.isNaN(v)) out.write(`${full}{${r.label}} ${formatValue(v)}\n`);
     },
   };
 }
@@ -64,7 +64,7 @@ function counterBy(name: string, help: string, label: string, parts: [string, (r
     lines(r, full, out) {
       for (const { text, pick } of suffixes) {
         const v = pick(r);
-        if (v > 0) out.push(`${full}{${r.label}${text} ${formatValue(v)}\n`);
+        if (v > 0) out.write(`${full}{${r.label}${text} ${formatValue(v)}\n`);
       }
     },
   };
@@ -104,7 +104,7 @@ export class MeterSeries {
         help: "Last scaled value read from a register of the meter.",
         type: "gauge",
         lines(r, full, out) {
-          for (const v of r.values) out.push(`${full}{${r.label}${v.labels}} ${formatValue(v.value)}\n`);
+          for (const v of r.values) out.write(`${full}{${r.label}${v.labels}} ${formatValue(v.value)}\n`);
         },
       },
       counterBy("meter_connects_total", "Association attempts with the meter by result (ok, error).", "result", [
@@ -136,7 +136,7 @@ export class MeterSeries {
   meter(meter: string): MeterRecord {
     let r = this.meters.get(meter);
     if (!r) {
-      r = new MeterRecord(`meter="${escapeLabelValue(meter)}"`);
+      r = new MeterRecord(flat(`meter="${escapeLabelValue(meter)}"`));
       this.meters.set(meter, r);
     }
     return r;
@@ -150,7 +150,7 @@ export class MeterSeries {
         return;
       }
     }
-    values.push({ key, unit, labels: `,key="${escapeLabelValue(key)}",unit="${escapeLabelValue(unit)}"`, value });
+    values.push({ key, unit, labels: valueLabels(key, unit), value });
   }
 
   poll(meter: string, result: PollResult, durationSeconds: number): void {
@@ -159,19 +159,60 @@ export class MeterSeries {
     r.lastReadDurationSeconds = durationSeconds;
   }
 
-  /** The exposition text of every family (HELP and TYPE even with no meter yet, as prom-client does). */
-  render(): string {
-    const out: string[] = [];
+  /** The exposition of every family, UTF-8 (HELP and TYPE even with no meter yet, as prom-client does). */
+  render(): Buffer {
+    const out = new ChunkWriter();
     for (const family of this.families) {
       const full = this.prefix + family.name;
-      out.push(`# HELP ${full} ${family.help}\n# TYPE ${full} ${family.type}\n`);
+      out.write(`# HELP ${full} ${family.help}\n# TYPE ${full} ${family.type}\n`);
       for (const r of this.meters.values()) family.lines(r, full, out);
     }
-    return out.join("");
+    return out.finish();
   }
 }
 
 export type { MeterRecord };
+
+const CHUNK_BYTES = 256 * 1024;
+
+/** Appends strings as UTF-8 to a list of Buffers, so no string outlives its own write. */
+class ChunkWriter {
+  private readonly chunks: Buffer[] = [];
+  private buffer = Buffer.allocUnsafe(CHUNK_BYTES);
+  private used = 0;
+
+  write(text: string): void {
+    const worst = text.length * 3; // UTF-8 bytes of one UTF-16 unit, at most
+    if (this.used + worst > this.buffer.length) {
+      this.chunks.push(this.buffer.subarray(0, this.used));
+      this.buffer = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, worst));
+      this.used = 0;
+    }
+    this.used += this.buffer.write(text, this.used);
+  }
+
+  finish(): Buffer {
+    this.chunks.push(this.buffer.subarray(0, this.used));
+    return Buffer.concat(this.chunks);
+  }
+}
+
+/** `,key="…",unit="…"` once per distinct pair, shared by every meter that has it (one flat string, not one each). */
+const valueLabelTexts = new Map<string, string>();
+function valueLabels(key: string, unit: string): string {
+  const id = `${key}\u0000${unit}`;
+  let text = valueLabelTexts.get(id);
+  if (text === undefined) {
+    text = flat(`,key="${escapeLabelValue(key)}",unit="${escapeLabelValue(unit)}"`);
+    valueLabelTexts.set(id, text);
+  }
+  return text;
+}
+
+/** A concatenation kept for long is stored as a tree of pieces; this makes V8 store it as one sequence of chars. */
+function flat(text: string): string {
+  return JSON.parse(JSON.stringify(text)) as string;
+}
 
 /** Label value escaping of the text exposition format: backslash, double quote and line feed. */
 export function escapeLabelValue(value: string): string {

@@ -23,7 +23,7 @@ export type BreakerStateName = "closed" | "half-open" | "open";
 export const BREAKER_STATE_VALUE: Record<BreakerStateName, number> = { closed: 0, "half-open": 1, open: 2 };
 
 export interface BridgeMetrics {
-  registry: Registry;
+  registry: BridgeRegistry;
   buildInfo: Gauge<"version" | "node_version">;
   /** The families every meter has (up, reads, values, frames...): plain numbers, written at scrape time. */
   meters: MeterSeries;
@@ -213,13 +213,19 @@ export function createMetrics(options: CreateMetricsOptions = {}): BridgeMetrics
 }
 
 /** prom-client's exposition of the fleet-wide metrics followed by the per-meter families (meter-series.ts). */
-class BridgeRegistry extends Registry {
+export class BridgeRegistry extends Registry {
   constructor(private readonly perMeter: MeterSeries) {
     super();
   }
 
+  /** The whole exposition as text (tests, small fleets); /metrics serves exposition() instead. */
   override async metrics(): Promise<string> {
-    return `${await super.metrics()}\n${this.perMeter.render()}`;
+    return (await this.exposition()).toString("utf8");
+  }
+
+  /** The whole exposition, UTF-8: the per-meter part never becomes one large JS string. */
+  async exposition(): Promise<Buffer> {
+    return Buffer.concat([Buffer.from(`${await super.metrics()}\n`), this.perMeter.render()]);
   }
 }
 
