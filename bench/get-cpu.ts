@@ -3,8 +3,12 @@
 // figure is the client's own work (codec, link, promises, timers, socket syscalls), independent of wall-clock
 // noise from other processes on the machine. Also: the old system's pattern (10 GETs per 5-value reading plus a
 // re-association every 10 readings) against ours (1 GET-with-list, scaler_unit cached), as a ratio.
+// Side by side, the floor: the same process doing bare request/reply round trips of a GET's size over a raw Node
+// socket to an echo server in another process (no DLMS at all), so "client CPU" can be read as floor + our share.
+// On a VM the floor depends on where the two processes run: `taskset -c 0` pins both to one core.
 // Run: make build && node --import tsx bench/get-cpu.ts   (env: GETS=20000 RUNS=3; CPU_PROF=1 for a .cpuprofile)
 import type { ChildProcess } from "node:child_process";
+import { connect } from "node:net";
 import { DlmsClient } from "../bridge/src/client/client.js";
 import { readRegisters, type ScalerCache } from "../bridge/src/client/reads.js";
 import type { LinkSettings } from "../bridge/src/client/types.js";
@@ -49,6 +53,33 @@ async function perOp(n: number, op: () => Promise<unknown>): Promise<number> {
   const t0 = process.cpuUsage();
   for (let i = 0; i < n; i++) await op();
   return cpuMicros(t0) / n;
+}
+
+const ECHO_SERVER = `require("node:net").createServer((c) => { c.setNoDelay(true); c.on("data", (d) => c.write(d)); })
+  .listen(Number(process.argv[1]), "127.0.0.1")`;
+
+/** CPU µs per bare round trip of `bytes` bytes over a Node socket to an echo process: what no client can go below. */
+export async function socketFloorUs(n: number, bytes = 27): Promise<number> {
+  const port = await freePort();
+  const echo = start("node", ["-e", ECHO_SERVER, String(port)]);
+  await waitForPort(port);
+  const socket = connect(port, "127.0.0.1");
+  socket.setNoDelay(true);
+  await new Promise((resolve) => socket.once("connect", resolve));
+  let answered: () => void = () => {};
+  socket.on("data", () => answered());
+  const request = Buffer.alloc(bytes, 0x7e);
+  const roundTrip = () =>
+    new Promise<void>((resolve) => {
+      answered = resolve;
+      socket.write(request);
+    });
+  try {
+    return await perOp(n, roundTrip);
+  } finally {
+    socket.destroy();
+    await stop(echo);
+  }
 }
 
 export interface GetCpuResult {
@@ -111,7 +142,9 @@ async function measure(transport: "hdlc" | "wrapper", port: number): Promise<Get
   };
 }
 
-export async function runGetCpu(runs = RUNS): Promise<{ hdlc: GetCpuResult; wrapper: GetCpuResult; runs: GetCpuResult[] }> {
+export async function runGetCpu(
+  runs = RUNS,
+): Promise<{ hdlc: GetCpuResult; wrapper: GetCpuResult; socketFloorUs: number; runs: GetCpuResult[] }> {
   const [hdlcPort, wrapperPort] = [await freePort(), await freePort()];
   const sim: ChildProcess = start("node", [
     CLI,
@@ -126,10 +159,12 @@ export async function runGetCpu(runs = RUNS): Promise<{ hdlc: GetCpuResult; wrap
   await waitForPort(hdlcPort);
   await waitForPort(wrapperPort);
   const all: GetCpuResult[] = [];
+  const floors: number[] = [];
   try {
     for (let r = 0; r < runs; r++) {
       all.push(await measure("hdlc", hdlcPort));
       all.push(await measure("wrapper", wrapperPort));
+      floors.push(await socketFloorUs(GETS));
     }
   } finally {
     await stop(sim);
@@ -148,7 +183,7 @@ export async function runGetCpu(runs = RUNS): Promise<{ hdlc: GetCpuResult; wrap
       oursRoundTripsPerReading: 1,
     };
   };
-  return { hdlc: med("hdlc"), wrapper: med("wrapper"), runs: all };
+  return { hdlc: med("hdlc"), wrapper: med("wrapper"), socketFloorUs: +median(floors).toFixed(2), runs: all };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

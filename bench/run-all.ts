@@ -19,6 +19,7 @@ for (const r of runCodec(3, 50_000)) add(`codec: ${r.operation}`, `${r.ns} ns`);
 
 console.error("client CPU per GET on one association...");
 const gets = await runGetCpu(1);
+add("socket floor: bare round trip of a GET's size, raw Node socket", `${gets.socketFloorUs} us`, "(no DLMS)");
 for (const t of ["hdlc", "wrapper"] as const) {
   const g = gets[t];
   add(`${t}: CPU per GET-normal round trip`, `${g.getNormalUs} us`, "<= 20 us");
