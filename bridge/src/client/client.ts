@@ -31,6 +31,7 @@ import {
   SecurityFailureError,
   TimeoutError,
 } from "./errors.js";
+import { Exclusive } from "./exclusive.js";
 import { splitForPdu } from "./get-list.js";
 import { dataAccessError, type GetExchange, getNormal, getWithList, type RequestProgress } from "./get-service.js";
 import { getStreaming } from "./get-stream.js";
@@ -67,7 +68,8 @@ export class DlmsClient implements DlmsClientApi {
   private readonly maxReplyBytes: number;
   private readonly requestDeadlineMs: number;
   private readonly gets: GetExchange;
-  private queue: Promise<unknown> = Promise.resolve();
+  /** connect, GETs and release, one at a time in call order. */
+  private readonly lock = new Exclusive();
   private info: AssociationInfo | undefined;
   private txSummary = "";
   private staleCount = 0;
@@ -408,22 +410,16 @@ export class DlmsClient implements DlmsClientApi {
    * association is dropped (its buffers with it) rather than reused.
    */
   private serializeBounded<T>(operation: () => Promise<T>): Promise<T> {
-    return this.serialize(async () => {
-      try {
-        return await operation();
-      } catch (error) {
-        if (error instanceof ReplyTooLargeError || error instanceof RequestDeadlineError) this.close();
-        throw error;
-      }
-    });
+    return this.lock.run(operation, this.dropIfOverrun);
   }
+
+  private readonly dropIfOverrun = (error: unknown): void => {
+    if (error instanceof ReplyTooLargeError || error instanceof RequestDeadlineError) this.close();
+  };
 
   /** Runs operations one after another: one request at a time per association. */
   private serialize<T>(operation: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(operation, operation);
-    // Settled with nothing: the queue must not keep the last result (a whole reading) alive between polls.
-    this.queue = run.then(ignore, ignore);
-    return run;
+    return this.lock.run(operation);
   }
 
   private requireAssociated(step: ClientStep): void {
@@ -683,8 +679,6 @@ function acceptAare(e: ClientEvent): Aare | undefined {
   }
   return undefined;
 }
-
-function ignore(): void {}
 
 function closedBefore(step: ClientStep, what: string): ConnectionClosedError {
   return new ConnectionClosedError(step, `connection closed before ${what}`);
