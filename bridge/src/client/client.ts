@@ -49,6 +49,7 @@ import { createClientLink } from "./link-factory.js";
 import { maskSecret } from "./secret-mask.js";
 import type { AssociationInfo, DlmsClientApi, DlmsClientOptions, HlsGmacSettings } from "./types.js";
 import { type ClientEvent, ReplyWaiter, type WaitProgress, type WaitSpec } from "./waiter.js";
+import type { What } from "./what.js";
 
 export const DEFAULT_MAX_RECEIVE_PDU_SIZE = 1024;
 /** Largest reply accepted by default: a big load profile fits, a meter that never stops sending does not. */
@@ -172,6 +173,7 @@ export class DlmsClient implements DlmsClientApi {
     if (this.state === "closed") return;
     this.state = "closed";
     this.waiter.failWith((w) => new ConnectionClosedError(w.step, `connection closed by the client during ${w.what}`));
+    this.waiter.dispose();
     this.transport.close();
   }
 
@@ -589,7 +591,7 @@ export class DlmsClient implements DlmsClientApi {
     this.staleCount++;
     this.options.onDiscarded?.(staleReplyError(apdu, this.waiter.waitingFor));
     // The stale reply ended the meter's turn (HDLC F bit): poll so the reply we wait for is sent (flushed by caller).
-    if (this.waiter.waitingFor) this.link?.poll?.();
+    if (this.waiter.waiting) this.link?.poll?.();
   }
 
   /** The link stopped collecting a reply over the bound: fail the request and drop the association. */
@@ -648,6 +650,7 @@ export class DlmsClient implements DlmsClientApi {
     if (this.state === "closed") return;
     const cause = error ? `: ${error.message}` : "";
     this.waiter.failWith((w) => new ConnectionClosedError(w.step, `connection lost during ${w.what}${cause}`));
+    this.waiter.dispose();
     this.state = "closed";
     this.transport.close();
   }
@@ -680,7 +683,7 @@ function acceptAare(e: ClientEvent): Aare | undefined {
   return undefined;
 }
 
-function closedBefore(step: ClientStep, what: string): ConnectionClosedError {
+function closedBefore(step: ClientStep, what: What): ConnectionClosedError {
   return new ConnectionClosedError(step, `connection closed before ${what}`);
 }
 
