@@ -365,7 +365,7 @@ export class DlmsClient implements DlmsClientApi {
   }
 
   /** Sends one GET request and waits for the GET response carrying its invoke id, within the request deadline. */
-  private async request(request: GetRequest, what: string, progress: RequestProgress): Promise<GetResponse> {
+  private async request(request: GetRequest, what: What, progress: RequestProgress): Promise<GetResponse> {
     this.requireAssociated("get");
     const left = progress.deadlineAt - Date.now();
     if (left <= 0) throw this.deadlineError(progress, 0);
