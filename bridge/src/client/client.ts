@@ -78,6 +78,9 @@ export class DlmsClient implements DlmsClientApi {
   private heldRx: { bytes: Uint8Array; summary: string } | undefined;
   /** Ciphering of an HLS-GMAC association, set once the AARE is accepted. */
   private cipher: CipherSession | undefined;
+  /** Invoke id and description of the GET request in flight, for matchGetResponse. */
+  private awaited = -1;
+  private awaitedWhat: What = "";
 
   constructor(private readonly options: DlmsClientOptions) {
     if (!(options.timeoutMs > 0)) throw new ClientError("connect", `timeoutMs must be > 0, got ${options.timeoutMs}`);
@@ -364,36 +367,51 @@ export class DlmsClient implements DlmsClientApi {
     }
   }
 
-  /** Sends one GET request and waits for the GET response carrying its invoke id, within the request deadline. */
-  private async request(request: GetRequest, what: What, progress: RequestProgress): Promise<GetResponse> {
-    this.requireAssociated("get");
-    const left = progress.deadlineAt - Date.now();
-    if (left <= 0) throw this.deadlineError(progress, 0);
-    // The description is for traces only: not built per request when nobody traces.
-    const summary = this.options.onFrame ? describeApdu(request) : "";
-    if (this.cipher) this.sendProtected(encodeApdu(request), summary, "get");
-    else this.sendApdu(encodeApdu(request), summary);
-    const invokeId = request.invoke.invokeId;
+  /**
+   * Sends one GET request and waits for the GET response carrying its invoke id, within the request deadline.
+   * Not async: the waiter's promise is handed back as it is (an async function would wrap it in one more promise,
+   * settled microtasks later); a failure before the wait is a rejection all the same.
+   */
+  private request(request: GetRequest, what: What, progress: RequestProgress): Promise<GetResponse> {
+    let left: number;
+    try {
+      this.requireAssociated("get");
+      left = progress.deadlineAt - Date.now();
+      if (left <= 0) throw this.deadlineError(progress, 0);
+      // The description is for traces only: not built per request when nobody traces.
+      const summary = this.options.onFrame ? describeApdu(request) : "";
+      if (this.cipher) this.sendProtected(encodeApdu(request), summary, "get");
+      else this.sendApdu(encodeApdu(request), summary);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    this.awaited = request.invoke.invokeId;
+    this.awaitedWhat = what;
     // The deadline, when nearer than the step timeout, ends the wait with its own error.
     const deadlineFirst = left < this.options.timeoutMs;
     return this.wait({
       step: "get",
       what,
-      ...(deadlineFirst
-        ? { timeoutMs: left, timeoutError: (seen: WaitProgress) => this.deadlineError(progress, seen.frames) }
-        : {}),
-      match: (e) => {
-        if (e.type !== "apdu") return undefined;
-        const apdu = e.apdu;
-        if (apdu.tag === "get-response") return apdu.invoke.invokeId === invokeId ? apdu : undefined;
-        if (apdu.tag === "exception-response") throw exceptionError("get", apdu);
-        if (apdu.tag === "confirmed-service-error") {
-          throw new ProtocolViolationError("get", `${what} answered with confirmed-service-error ${apdu.errorName}`);
-        }
-        return undefined;
-      },
+      match: this.matchGetResponse,
+      timeoutMs: deadlineFirst ? left : undefined,
+      timeoutError: deadlineFirst ? (seen: WaitProgress) => this.deadlineError(progress, seen.frames) : undefined,
     });
   }
+
+  /** The GET response to the request in flight (one at a time: `awaited` is its invoke id), made once. */
+  private readonly matchGetResponse = (e: ClientEvent): GetResponse | undefined => {
+    if (e.type !== "apdu") return undefined;
+    const apdu = e.apdu;
+    if (apdu.tag === "get-response") return apdu.invoke.invokeId === this.awaited ? apdu : undefined;
+    if (apdu.tag === "exception-response") throw exceptionError("get", apdu);
+    if (apdu.tag === "confirmed-service-error") {
+      throw new ProtocolViolationError(
+        "get",
+        `${this.awaitedWhat} answered with confirmed-service-error ${apdu.errorName}`,
+      );
+    }
+    return undefined;
+  };
 
   private deadlineError(progress: RequestProgress, frames: number): RequestDeadlineError {
     const seconds = this.requestDeadlineMs / 1000;

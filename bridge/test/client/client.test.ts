@@ -426,6 +426,31 @@ describe("request matching and failures", () => {
     expect(error.message).toContain("service-not-allowed");
   });
 
+  it("a ConfirmedServiceError to a GET names the object", async () => {
+    const { client } = setup({
+      script: (r) =>
+        r.tag === "get-request"
+          ? [
+              {
+                tag: "confirmed-service-error",
+                service: 1,
+                serviceName: "initiateError",
+                errorClass: 6,
+                errorClassName: "initiate",
+                errorCode: 1,
+                errorName: "dlms-version-too-low",
+              },
+            ]
+          : undefined,
+    });
+    await client.connect();
+    const error = await client.get(attr(VOLTAGE)).catch((e) => e);
+    expect(error).toBeInstanceOf(ProtocolViolationError);
+    expect(error.message).toBe(
+      "GET 1.0.32.7.0.255 class 3 attr 2 answered with confirmed-service-error dlms-version-too-low",
+    );
+  });
+
   it("release tolerates a meter that never answers RLRQ, then sends DISC", async () => {
     const { client, meter } = setup({ script: (r) => (r.tag === "rlrq" ? [] : undefined) }, { timeoutMs: 100 });
     await client.connect();
