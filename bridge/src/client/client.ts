@@ -31,6 +31,7 @@ import {
   SecurityFailureError,
   TimeoutError,
 } from "./errors.js";
+import { Exclusive } from "./exclusive.js";
 import { splitForPduOnce } from "./get-list.js";
 import { dataAccessError, type GetExchange, getNormal, getWithList, type RequestProgress } from "./get-service.js";
 import { getStreaming } from "./get-stream.js";
@@ -48,6 +49,7 @@ import { createClientLink } from "./link-factory.js";
 import { maskSecret } from "./secret-mask.js";
 import type { AssociationInfo, DlmsClientApi, DlmsClientOptions, HlsGmacSettings } from "./types.js";
 import { type ClientEvent, ReplyWaiter, type WaitProgress, type WaitSpec } from "./waiter.js";
+import type { What } from "./what.js";
 
 export const DEFAULT_MAX_RECEIVE_PDU_SIZE = 1024;
 /** Largest reply accepted by default: a big load profile fits, a meter that never stops sending does not. */
@@ -67,7 +69,8 @@ export class DlmsClient implements DlmsClientApi {
   private readonly maxReplyBytes: number;
   private readonly requestDeadlineMs: number;
   private readonly gets: GetExchange;
-  private queue: Promise<unknown> = Promise.resolve();
+  /** connect, GETs and release, one at a time in call order. */
+  private readonly lock = new Exclusive();
   private info: AssociationInfo | undefined;
   private txSummary = "";
   private staleCount = 0;
@@ -75,6 +78,9 @@ export class DlmsClient implements DlmsClientApi {
   private heldRx: { bytes: Uint8Array; summary: string } | undefined;
   /** Ciphering of an HLS-GMAC association, set once the AARE is accepted. */
   private cipher: CipherSession | undefined;
+  /** Invoke id and description of the GET request in flight, for matchGetResponse. */
+  private awaited = -1;
+  private awaitedWhat: What = "";
 
   constructor(private readonly options: DlmsClientOptions) {
     if (!(options.timeoutMs > 0)) throw new ClientError("connect", `timeoutMs must be > 0, got ${options.timeoutMs}`);
@@ -170,6 +176,7 @@ export class DlmsClient implements DlmsClientApi {
     if (this.state === "closed") return;
     this.state = "closed";
     this.waiter.failWith((w) => new ConnectionClosedError(w.step, `connection closed by the client during ${w.what}`));
+    this.waiter.dispose();
     this.transport.close();
   }
 
@@ -360,36 +367,51 @@ export class DlmsClient implements DlmsClientApi {
     }
   }
 
-  /** Sends one GET request and waits for the GET response carrying its invoke id, within the request deadline. */
-  private async request(request: GetRequest, what: string, progress: RequestProgress): Promise<GetResponse> {
-    this.requireAssociated("get");
-    const left = progress.deadlineAt - Date.now();
-    if (left <= 0) throw this.deadlineError(progress, 0);
-    // The description is for traces only: not built per request when nobody traces.
-    const summary = this.options.onFrame ? describeApdu(request) : "";
-    if (this.cipher) this.sendProtected(encodeApdu(request), summary, "get");
-    else this.sendApdu(encodeApdu(request), summary);
-    const invokeId = request.invoke.invokeId;
+  /**
+   * Sends one GET request and waits for the GET response carrying its invoke id, within the request deadline.
+   * Not async: the waiter's promise is handed back as it is (an async function would wrap it in one more promise,
+   * settled microtasks later); a failure before the wait is a rejection all the same.
+   */
+  private request(request: GetRequest, what: What, progress: RequestProgress): Promise<GetResponse> {
+    let left: number;
+    try {
+      this.requireAssociated("get");
+      left = progress.deadlineAt - Date.now();
+      if (left <= 0) throw this.deadlineError(progress, 0);
+      // The description is for traces only: not built per request when nobody traces.
+      const summary = this.options.onFrame ? describeApdu(request) : "";
+      if (this.cipher) this.sendProtected(encodeApdu(request), summary, "get");
+      else this.sendApdu(encodeApdu(request), summary);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    this.awaited = request.invoke.invokeId;
+    this.awaitedWhat = what;
     // The deadline, when nearer than the step timeout, ends the wait with its own error.
     const deadlineFirst = left < this.options.timeoutMs;
     return this.wait({
       step: "get",
       what,
-      ...(deadlineFirst
-        ? { timeoutMs: left, timeoutError: (seen: WaitProgress) => this.deadlineError(progress, seen.frames) }
-        : {}),
-      match: (e) => {
-        if (e.type !== "apdu") return undefined;
-        const apdu = e.apdu;
-        if (apdu.tag === "get-response") return apdu.invoke.invokeId === invokeId ? apdu : undefined;
-        if (apdu.tag === "exception-response") throw exceptionError("get", apdu);
-        if (apdu.tag === "confirmed-service-error") {
-          throw new ProtocolViolationError("get", `${what} answered with confirmed-service-error ${apdu.errorName}`);
-        }
-        return undefined;
-      },
+      match: this.matchGetResponse,
+      timeoutMs: deadlineFirst ? left : undefined,
+      timeoutError: deadlineFirst ? (seen: WaitProgress) => this.deadlineError(progress, seen.frames) : undefined,
     });
   }
+
+  /** The GET response to the request in flight (one at a time: `awaited` is its invoke id), made once. */
+  private readonly matchGetResponse = (e: ClientEvent): GetResponse | undefined => {
+    if (e.type !== "apdu") return undefined;
+    const apdu = e.apdu;
+    if (apdu.tag === "get-response") return apdu.invoke.invokeId === this.awaited ? apdu : undefined;
+    if (apdu.tag === "exception-response") throw exceptionError("get", apdu);
+    if (apdu.tag === "confirmed-service-error") {
+      throw new ProtocolViolationError(
+        "get",
+        `${this.awaitedWhat} answered with confirmed-service-error ${apdu.errorName}`,
+      );
+    }
+    return undefined;
+  };
 
   private deadlineError(progress: RequestProgress, frames: number): RequestDeadlineError {
     const seconds = this.requestDeadlineMs / 1000;
@@ -408,22 +430,16 @@ export class DlmsClient implements DlmsClientApi {
    * association is dropped (its buffers with it) rather than reused.
    */
   private serializeBounded<T>(operation: () => Promise<T>): Promise<T> {
-    return this.serialize(async () => {
-      try {
-        return await operation();
-      } catch (error) {
-        if (error instanceof ReplyTooLargeError || error instanceof RequestDeadlineError) this.close();
-        throw error;
-      }
-    });
+    return this.lock.run(operation, this.dropIfOverrun);
   }
+
+  private readonly dropIfOverrun = (error: unknown): void => {
+    if (error instanceof ReplyTooLargeError || error instanceof RequestDeadlineError) this.close();
+  };
 
   /** Runs operations one after another: one request at a time per association. */
   private serialize<T>(operation: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(operation, operation);
-    // Settled with nothing: the queue must not keep the last result (a whole reading) alive between polls.
-    this.queue = run.then(ignore, ignore);
-    return run;
+    return this.lock.run(operation);
   }
 
   private requireAssociated(step: ClientStep): void {
@@ -593,7 +609,7 @@ export class DlmsClient implements DlmsClientApi {
     this.staleCount++;
     this.options.onDiscarded?.(staleReplyError(apdu, this.waiter.waitingFor));
     // The stale reply ended the meter's turn (HDLC F bit): poll so the reply we wait for is sent (flushed by caller).
-    if (this.waiter.waitingFor) this.link?.poll?.();
+    if (this.waiter.waiting) this.link?.poll?.();
   }
 
   /** The link stopped collecting a reply over the bound: fail the request and drop the association. */
@@ -652,6 +668,7 @@ export class DlmsClient implements DlmsClientApi {
     if (this.state === "closed") return;
     const cause = error ? `: ${error.message}` : "";
     this.waiter.failWith((w) => new ConnectionClosedError(w.step, `connection lost during ${w.what}${cause}`));
+    this.waiter.dispose();
     this.state = "closed";
     this.transport.close();
   }
@@ -684,9 +701,7 @@ function acceptAare(e: ClientEvent): Aare | undefined {
   return undefined;
 }
 
-function ignore(): void {}
-
-function closedBefore(step: ClientStep, what: string): ConnectionClosedError {
+function closedBefore(step: ClientStep, what: What): ConnectionClosedError {
   return new ConnectionClosedError(step, `connection closed before ${what}`);
 }
 

@@ -14,10 +14,11 @@ import { formatObis } from "../dlms/cosem/obis.js";
 import { DataAccessError, DecodeError, type DlmsError } from "../dlms/errors.js";
 import { ProtocolViolationError, ReplyTooLargeError } from "./errors.js";
 import { decodeGetDataResultList } from "./get-list.js";
+import { LazyText, type What } from "./what.js";
 
 /** One GET procedure in progress (first request, then each block): what bounds it and how far it got. */
 export interface RequestProgress {
-  readonly what: string;
+  readonly what: What;
   /** Date.now() value after which no further wait is allowed. */
   readonly deadlineAt: number;
   blocks: number;
@@ -28,9 +29,9 @@ export interface RequestProgress {
 /** What the GET procedures need from the client. */
 export interface GetExchange {
   /** Starts the deadline of one GET procedure. */
-  begin(what: string): RequestProgress;
+  begin(what: What): RequestProgress;
   /** Sends the request and resolves with the GET response carrying its invoke id, within the deadline. */
-  request(request: GetRequest, what: string, progress: RequestProgress): Promise<GetResponse>;
+  request(request: GetRequest, what: What, progress: RequestProgress): Promise<GetResponse>;
   /** Bound on the raw-data of all blocks together. */
   readonly maxReplyBytes: number;
   nextInvoke(): InvokeIdAndPriority;
@@ -42,7 +43,7 @@ type DataBlock = Extract<GetResponse, { kind: "with-datablock" }>;
 
 /** GET-Request-Normal, following block transfer; a data-access-result comes back as { ok: false }. */
 export async function getNormal(x: GetExchange, attribute: AttributeRequest): Promise<GetDataResult> {
-  const what = `GET ${describeTarget(attribute)}`;
+  const what = new GetTarget(attribute);
   const progress = x.begin(what);
   const invoke = x.nextInvoke();
   const response = await x.request({ tag: "get-request", kind: "normal", invoke, attribute }, what, progress);
@@ -103,7 +104,7 @@ async function collectBlocks(
     const expected = block.blockNumber + 1;
     const next = await x.request(
       { tag: "get-request", kind: "next", invoke, blockNumber: block.blockNumber },
-      `${what} (block ${expected})`,
+      new NextBlock(what, expected),
       progress,
     );
     if (next.kind !== "with-datablock" || next.blockNumber !== expected) {
@@ -111,6 +112,31 @@ async function collectBlocks(
       throw new ProtocolViolationError("get", `${what}: expected block ${expected}, got ${got}`);
     }
     block = next;
+  }
+}
+
+/** "GET 1.0.32.7.0.255 class 3 attr 2", formatted only if a message or trace asks for it. */
+export class GetTarget extends LazyText {
+  constructor(private readonly attribute: AttributeRequest) {
+    super();
+  }
+
+  protected build(): string {
+    return `GET ${describeTarget(this.attribute)}`;
+  }
+}
+
+/** "<what> (block 3)": the GET-Request-Next for a block, described on demand too. */
+export class NextBlock extends LazyText {
+  constructor(
+    private readonly of: What,
+    private readonly block: number,
+  ) {
+    super();
+  }
+
+  protected build(): string {
+    return `${this.of} (block ${this.block})`;
   }
 }
 
@@ -122,14 +148,14 @@ export function dataAccessError(code: number, attribute: AttributeRequest): Data
   return new DataAccessError(code, dataAccessResultName(code), describeTarget(attribute));
 }
 
-function warnTrailing(x: GetExchange, trailing: Uint8Array, what: string): void {
+function warnTrailing(x: GetExchange, trailing: Uint8Array, what: What): void {
   // Seen in the field (a value followed by garbage): keep the value, surface the rest.
   if (trailing.length > 0) {
     x.warn(new DecodeError("malformed", `${trailing.length} trailing byte(s) after the value of ${what} ignored`));
   }
 }
 
-function decodeOrViolation<T>(decode: () => T, what: string): T {
+function decodeOrViolation<T>(decode: () => T, what: What): T {
   try {
     return decode();
   } catch (error) {

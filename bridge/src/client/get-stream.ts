@@ -3,7 +3,7 @@
 import type { AttributeRequest } from "../dlms/apdu/types.js";
 import { encodeData } from "../dlms/axdr/index.js";
 import { ProtocolViolationError } from "./errors.js";
-import { dataAccessError, describeTarget, type GetExchange } from "./get-service.js";
+import { dataAccessError, type GetExchange, GetTarget, NextBlock } from "./get-service.js";
 
 /** Rejects with DataAccessError for a data-access-result (of the first or of any later block). */
 export async function getStreaming(
@@ -11,7 +11,7 @@ export async function getStreaming(
   attribute: AttributeRequest,
   onBytes: (chunk: Uint8Array) => void,
 ): Promise<void> {
-  const what = `GET ${describeTarget(attribute)}`;
+  const what = new GetTarget(attribute);
   // Nothing is collected here, so maxReplyBytes does not apply; the request deadline does.
   const progress = x.begin(what);
   const invoke = x.nextInvoke();
@@ -33,7 +33,7 @@ export async function getStreaming(
     const expected = response.blockNumber + 1;
     response = await x.request(
       { tag: "get-request", kind: "next", invoke, blockNumber: response.blockNumber },
-      `${what} (block ${expected})`,
+      new NextBlock(what, expected),
       progress,
     );
     if (response.kind === "with-datablock" && response.blockNumber !== expected) {

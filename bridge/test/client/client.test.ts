@@ -365,6 +365,37 @@ describe("request matching and failures", () => {
     expect(client.connected).toBe(false);
   });
 
+  it("concurrent calls reach the meter one at a time in call order; a failed one does not block the next", async () => {
+    const { client, meter } = setup({
+      script: (r) =>
+        r.tag === "get-request" && r.kind === "normal" && r.attribute.attributeId === 3
+          ? [
+              {
+                tag: "exception-response",
+                stateError: 1,
+                stateErrorName: "service-not-allowed",
+                serviceError: 2,
+                serviceErrorName: "service-not-supported",
+              },
+            ]
+          : undefined,
+    });
+    await client.connect();
+    const outcomes = await Promise.allSettled([
+      client.get(attr(VOLTAGE)),
+      client.get(attr(VOLTAGE, 3)),
+      client.getMany([attr(CURRENT), attr(VOLTAGE)]),
+      client.get(attr(CURRENT)),
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual(["fulfilled", "rejected", "fulfilled", "fulfilled"]);
+    expect((outcomes[1] as PromiseRejectedResult).reason).toBeInstanceOf(ExceptionResponseError);
+    const sent = getRequests(meter).map((r) =>
+      r.kind === "normal" ? `${toHex(r.attribute.instanceId)}/${r.attribute.attributeId}` : r.kind,
+    );
+    const v = toHex(parseObis(VOLTAGE));
+    expect(sent).toEqual([`${v}/2`, `${v}/3`, "with-list", `${toHex(parseObis(CURRENT))}/2`]);
+  });
+
   it("a GET without answer is a TimeoutError on step get naming the object", async () => {
     const { client } = setup({ script: (r) => (r.tag === "get-request" ? [] : undefined) }, { timeoutMs: 100 });
     await client.connect();
@@ -393,6 +424,31 @@ describe("request matching and failures", () => {
     const error = await client.get(attr(VOLTAGE)).catch((e) => e);
     expect(error).toBeInstanceOf(ExceptionResponseError);
     expect(error.message).toContain("service-not-allowed");
+  });
+
+  it("a ConfirmedServiceError to a GET names the object", async () => {
+    const { client } = setup({
+      script: (r) =>
+        r.tag === "get-request"
+          ? [
+              {
+                tag: "confirmed-service-error",
+                service: 1,
+                serviceName: "initiateError",
+                errorClass: 6,
+                errorClassName: "initiate",
+                errorCode: 1,
+                errorName: "dlms-version-too-low",
+              },
+            ]
+          : undefined,
+    });
+    await client.connect();
+    const error = await client.get(attr(VOLTAGE)).catch((e) => e);
+    expect(error).toBeInstanceOf(ProtocolViolationError);
+    expect(error.message).toBe(
+      "GET 1.0.32.7.0.255 class 3 attr 2 answered with confirmed-service-error dlms-version-too-low",
+    );
   });
 
   it("release tolerates a meter that never answers RLRQ, then sends DISC", async () => {
