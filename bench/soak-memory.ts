@@ -124,8 +124,11 @@ async function main() {
   const scraper =
     SCRAPE_SECONDS > 0
       ? setInterval(() => {
+          // Read and dropped chunk by chunk: Prometheus is another process, its copy is not the bridge's memory.
           fetch(`http://127.0.0.1:${app.httpPort}/metrics`)
-            .then((r) => r.arrayBuffer())
+            .then(async (r) => {
+              for await (const _ of r.body ?? []) void _;
+            })
             .then(() => scrapes++)
             .catch((error) => console.error(`scrape failed: ${(error as Error).message}`));
         }, SCRAPE_SECONDS * 1000)

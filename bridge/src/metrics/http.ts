@@ -112,7 +112,12 @@ async function handle(options: HttpServerOptions, request: IncomingMessage, resp
   }
 }
 
-function send(response: ServerResponse, status: number, contentType: string, body: string | Buffer): void {
+function send(response: ServerResponse, status: number, contentType: string, body: string | Buffer[]): void {
   response.writeHead(status, { "Content-Type": contentType, "Cache-Control": "no-store" });
-  response.end(body);
+  if (typeof body === "string") {
+    response.end(body);
+    return;
+  }
+  for (const chunk of body) response.write(chunk);
+  response.end();
 }

@@ -159,8 +159,11 @@ export class MeterSeries {
     r.lastReadDurationSeconds = durationSeconds;
   }
 
-  /** The exposition of every family, UTF-8 (HELP and TYPE even with no meter yet, as prom-client does). */
-  render(): Buffer {
+  /**
+   * The exposition of every family as UTF-8 chunks (HELP and TYPE even with no meter yet, as prom-client does);
+   * the HTTP server writes them one by one, never joined into one large buffer.
+   */
+  render(): Buffer[] {
     const out = new ChunkWriter();
     for (const family of this.families) {
       const full = this.prefix + family.name;
@@ -191,9 +194,9 @@ class ChunkWriter {
     this.used += this.buffer.write(text, this.used);
   }
 
-  finish(): Buffer {
+  finish(): Buffer[] {
     this.chunks.push(this.buffer.subarray(0, this.used));
-    return Buffer.concat(this.chunks);
+    return this.chunks;
   }
 }
 

@@ -220,12 +220,12 @@ export class BridgeRegistry extends Registry {
 
   /** The whole exposition as text (tests, small fleets); /metrics serves exposition() instead. */
   override async metrics(): Promise<string> {
-    return (await this.exposition()).toString("utf8");
+    return Buffer.concat(await this.exposition()).toString("utf8");
   }
 
-  /** The whole exposition, UTF-8: the per-meter part never becomes one large JS string. */
-  async exposition(): Promise<Buffer> {
-    return Buffer.concat([Buffer.from(`${await super.metrics()}\n`), this.perMeter.render()]);
+  /** The whole exposition as UTF-8 chunks: the per-meter part never becomes one large string or buffer. */
+  async exposition(): Promise<Buffer[]> {
+    return [Buffer.from(`${await super.metrics()}\n`), ...this.perMeter.render()];
   }
 }
 

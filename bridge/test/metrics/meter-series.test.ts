@@ -63,7 +63,7 @@ describe("MeterSeries", () => {
       series.meter(meter).txFrames += 3;
       frames.inc({ meter, direction: "tx" }, 3);
     }
-    const ours = samples(series.render().toString()).filter(
+    const ours = samples(Buffer.concat(series.render()).toString()).filter(
       (l) => !/^x_(meter_last|meter_breaker|meter_consec|meter_connects|frame_bytes)/.test(l),
     );
     expect(ours).toEqual(samples(await reg.metrics()));
@@ -72,13 +72,13 @@ describe("MeterSeries", () => {
 
   it("exports a series from its first update only, and HELP/TYPE of every family from the start", () => {
     const series = new MeterSeries("p_");
-    const empty = series.render().toString();
+    const empty = Buffer.concat(series.render()).toString();
     for (const name of series.names) expect(empty).toContain(`# TYPE ${name} `);
     expect(samples(empty)).toEqual([]);
 
     series.meter("a").connectsError++;
     series.meter("a").consecutiveFailures = 1;
-    expect(samples(series.render().toString())).toEqual([
+    expect(samples(Buffer.concat(series.render()).toString())).toEqual([
       'p_meter_connects_total{meter="a",result="error"} 1',
       'p_meter_consecutive_failures{meter="a"} 1',
     ]);
@@ -89,7 +89,7 @@ describe("MeterSeries", () => {
     const long = "é".repeat(300_000);
     for (let i = 0; i < 20_000; i++) series.reading(`m${i}`, "energy", "m³", i);
     series.reading("m0", "text", long, 1);
-    const text = series.render().toString("utf8");
+    const text = Buffer.concat(series.render()).toString("utf8");
     expect(text).not.toContain("\uFFFD"); // no character cut in two
     const lines = samples(text);
     expect(lines).toHaveLength(20_001);
