@@ -3,6 +3,7 @@
 import { runCodec } from "./codec.js";
 import { runFullPath } from "./full-path.js";
 import { runGetCpu } from "./get-cpu.js";
+import { runScrape } from "./scrape.js";
 import { machineLoad } from "./lib.js";
 import { measureMemory } from "./memory.js";
 
@@ -33,6 +34,13 @@ for (const t of ["hdlc", "wrapper"] as const) {
     `${g.oldRoundTripsPerReading} / 1 = ${g.oldRoundTripsPerReading}x`,
   );
 }
+
+console.error("one /metrics scrape at 10,000 meters, prom-client series vs ours...");
+const scrape = await runScrape(10_000);
+add(
+  "CPU of one /metrics scrape at 10,000 meters: prom-client per-meter series / ours",
+  `${scrape.promClientPerMeterSeries.cpuMs} / ${scrape.bridgeNow.cpuMs} ms = ${scrape.ratio}x (${scrape.bridgeNow.series} series)`,
+);
 
 console.error("memory per meter (200 and 800 meters at 10 s)...");
 const small = await measureMemory(200);

@@ -14,7 +14,7 @@ const KEYS = ["voltage", "current", "frequency", "active_power", "active_energy"
 const BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60];
 
 /** The former layout: every per-meter family a prom-client metric with a meter label. */
-function promClientOnly(): Registry {
+function promClientOnly(meters: number): Registry {
   const registers = [new Registry()];
   const g = (name: string, labelNames: string[]) => new Gauge({ name, help: name, labelNames, registers });
   const c = (name: string, labelNames: string[]) => new Counter({ name, help: name, labelNames, registers });
@@ -28,7 +28,7 @@ function promClientOnly(): Registry {
   const connects = c("meter_connects_total", ["meter", "result"]);
   const frames = c("frames_total", ["meter", "direction"]);
   const bytes = c("frame_bytes_total", ["meter", "direction"]);
-  for (let i = 0; i < METERS; i++) {
+  for (let i = 0; i < meters; i++) {
     const meter = `m${i}`;
     up.set({ meter }, 1);
     reads.inc({ meter, result: "ok" });
@@ -46,10 +46,10 @@ function promClientOnly(): Registry {
   return registers[0]!;
 }
 
-function bridgeRegistry() {
+function bridgeRegistry(meters: number) {
   const metrics = createMetrics({ defaultMetrics: false });
   const record = pollerMetrics(metrics);
-  for (let i = 0; i < METERS; i++) {
+  for (let i = 0; i < meters; i++) {
     const meter = `m${i}`;
     record.onPoll(meter, "ok", 12);
     record.onState(meter, {
@@ -88,12 +88,21 @@ async function measure(scrape: () => Promise<string | Buffer[]>) {
   return { cpuMs: +median(cpu).toFixed(1), series, megabytes: +(Buffer.byteLength(text) / 2 ** 20).toFixed(1) };
 }
 
-const before = promClientOnly();
-const now = bridgeRegistry();
-const result = {
-  meters: METERS,
-  runs: RUNS,
-  promClientPerMeterSeries: await measure(() => before.metrics()),
-  bridgeNow: await measure(() => now.exposition()),
-};
-console.log(JSON.stringify({ ...result, ratio: +(result.promClientPerMeterSeries.cpuMs / result.bridgeNow.cpuMs).toFixed(1) }, null, 2));
+export interface ScrapeResult {
+  meters: number;
+  promClientPerMeterSeries: { cpuMs: number; series: number; megabytes: number };
+  bridgeNow: { cpuMs: number; series: number; megabytes: number };
+  ratio: number;
+}
+
+export async function runScrape(meters = METERS): Promise<ScrapeResult> {
+  const before = promClientOnly(meters);
+  const now = bridgeRegistry(meters);
+  const promClientPerMeterSeries = await measure(() => before.metrics());
+  const bridgeNow = await measure(() => now.exposition());
+  return { meters, promClientPerMeterSeries, bridgeNow, ratio: +(promClientPerMeterSeries.cpuMs / bridgeNow.cpuMs).toFixed(1) };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  console.log(JSON.stringify({ runs: RUNS, ...(await runScrape()) }, null, 2));
+}
