@@ -55,13 +55,21 @@ async function perOp(n: number, op: () => Promise<unknown>): Promise<number> {
   return cpuMicros(t0) / n;
 }
 
-const ECHO_SERVER = `require("node:net").createServer((c) => { c.setNoDelay(true); c.on("data", (d) => c.write(d)); })
-  .listen(Number(process.argv[1]), "127.0.0.1")`;
+// Echoes after busy-waiting argv[2] µs: a peer that takes as long as the simulator to answer (decode, build, encode).
+const ECHO_SERVER = `const spin = BigInt(Number(process.argv[2]) * 1000);
+require("node:net").createServer((c) => {
+  c.setNoDelay(true);
+  c.on("data", (d) => { const t = process.hrtime.bigint(); while (process.hrtime.bigint() - t < spin); c.write(d); });
+}).listen(Number(process.argv[1]), "127.0.0.1")`;
 
-/** CPU µs per bare round trip of `bytes` bytes over a Node socket to an echo process: what no client can go below. */
-export async function socketFloorUs(n: number, bytes = 27): Promise<number> {
+/**
+ * CPU µs per bare round trip of `bytes` bytes over a Node socket to an echo process that answers after
+ * `peerWorkUs`: what no client can go below. On a VM the waiting side's CPU grows with the peer's answer time
+ * (going idle and being woken is charged to it), so the floor is given for an instant peer and a working one.
+ */
+export async function socketFloorUs(n: number, peerWorkUs = 0, bytes = 27): Promise<number> {
   const port = await freePort();
-  const echo = start("node", ["-e", ECHO_SERVER, String(port)]);
+  const echo = start("node", ["-e", ECHO_SERVER, String(port), String(peerWorkUs)]);
   await waitForPort(port);
   const socket = connect(port, "127.0.0.1");
   socket.setNoDelay(true);
@@ -144,7 +152,13 @@ async function measure(transport: "hdlc" | "wrapper", port: number): Promise<Get
 
 export async function runGetCpu(
   runs = RUNS,
-): Promise<{ hdlc: GetCpuResult; wrapper: GetCpuResult; socketFloorUs: number; runs: GetCpuResult[] }> {
+): Promise<{
+  hdlc: GetCpuResult;
+  wrapper: GetCpuResult;
+  socketFloorUs: number;
+  socketFloorPeer20Us: number;
+  runs: GetCpuResult[];
+}> {
   const [hdlcPort, wrapperPort] = [await freePort(), await freePort()];
   const sim: ChildProcess = start("node", [
     CLI,
@@ -160,11 +174,13 @@ export async function runGetCpu(
   await waitForPort(wrapperPort);
   const all: GetCpuResult[] = [];
   const floors: number[] = [];
+  const floors20: number[] = [];
   try {
     for (let r = 0; r < runs; r++) {
       all.push(await measure("hdlc", hdlcPort));
       all.push(await measure("wrapper", wrapperPort));
       floors.push(await socketFloorUs(GETS));
+      floors20.push(await socketFloorUs(GETS, 20));
     }
   } finally {
     await stop(sim);
@@ -183,7 +199,10 @@ export async function runGetCpu(
       oursRoundTripsPerReading: 1,
     };
   };
-  return { hdlc: med("hdlc"), wrapper: med("wrapper"), socketFloorUs: +median(floors).toFixed(2), runs: all };
+  return { hdlc: med("hdlc"), wrapper: med("wrapper"), socketFloorUs: +median(floors).toFixed(2),
+    socketFloorPeer20Us: +median(floors20).toFixed(2),
+    runs: all,
+  };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

@@ -20,7 +20,11 @@ for (const r of runCodec(3, 50_000)) add(`codec: ${r.operation}`, `${r.ns} ns`);
 
 console.error("client CPU per GET on one association...");
 const gets = await runGetCpu(1);
-add("socket floor: bare round trip of a GET's size, raw Node socket", `${gets.socketFloorUs} us`, "(no DLMS)");
+add(
+  "socket floor: bare round trip of a GET's size, echo answering at once / after 20 us",
+  `${gets.socketFloorUs} / ${gets.socketFloorPeer20Us} us`,
+  "(no DLMS)",
+);
 for (const t of ["hdlc", "wrapper"] as const) {
   const g = gets[t];
   add(`${t}: CPU per GET-normal round trip`, `${g.getNormalUs} us`, "<= 20 us");
