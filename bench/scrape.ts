@@ -6,6 +6,7 @@
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import { pollerMetrics } from "../bridge/src/metrics/poller-metrics.js";
 import { createMetrics } from "../bridge/src/metrics/registry.js";
+import { initialRuntimeState } from "../bridge/src/poller/types.js";
 import { median } from "./lib.js";
 
 const METERS = Number(process.env.METERS ?? 10_000);
@@ -52,16 +53,7 @@ function bridgeRegistry(meters: number) {
   for (let i = 0; i < meters; i++) {
     const meter = `m${i}`;
     record.onPoll(meter, "ok", 12);
-    record.onState(meter, {
-      meter,
-      up: true,
-      connected: true,
-      breaker: "closed",
-      consecutiveFailures: 0,
-      skippedSlots: 0,
-      watchdogRestarts: 0,
-      lastSuccessTs: 1_790_000_000_500,
-    });
+    record.onState(meter, initialRuntimeState(meter, { up: true, connected: true, lastSuccessTs: 1_790_000_000_500 }));
     record.onReading({ meter, ts: 1, values: Object.fromEntries(KEYS.map((k) => [k, 230.1])), units: { voltage: "V" } });
     record.onEvent(meter, "connect", {});
     for (let f = 0; f < 5; f++) {

@@ -17,16 +17,17 @@ import {
 import { RegisterBackoff } from "./register-backoff.js";
 import { firstSlotAtOrAfter, latestDueSlot, phaseOffsetMs, skipTo } from "./schedule.js";
 import type { Semaphore } from "./semaphore.js";
-import type {
-  Clock,
-  MeterRuntimeState,
-  MeterSession,
-  PollerHooks,
-  PollResult,
-  RegisterOutcome,
-  SessionFactory,
-  SessionHooks,
-  TimerHandle,
+import {
+  type Clock,
+  initialRuntimeState,
+  type MeterRuntimeState,
+  type MeterSession,
+  type PollerHooks,
+  type PollResult,
+  type RegisterOutcome,
+  type SessionFactory,
+  type SessionHooks,
+  type TimerHandle,
 } from "./types.js";
 
 export interface WorkerOptions {
@@ -105,15 +106,7 @@ export class MeterWorker {
     this.breaker = new CircuitBreaker(options.breaker);
     this.registerBackoff = new RegisterBackoff(meter.intervalMs, options.registerBackoffMaxMs);
     this.phaseMs = phaseOffsetMs(meter.id, meter.intervalMs);
-    this.state = {
-      meter: meter.id,
-      up: false,
-      connected: false,
-      breaker: "closed",
-      consecutiveFailures: 0,
-      skippedSlots: 0,
-      watchdogRestarts: 0,
-    };
+    this.state = initialRuntimeState(meter.id);
     const { hooks } = options;
     this.sessionHooks = {
       onFrame: hooks.onFrame ? (direction, bytes) => hooks.onFrame?.(meter.id, direction, bytes) : undefined,

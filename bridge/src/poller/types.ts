@@ -37,6 +37,20 @@ export interface MeterRuntimeState {
   failingRegisters?: Record<string, FailingRegister>;
 }
 
+/** A meter's state before its first poll (overrides: tests and benches set what they need). */
+export function initialRuntimeState(meter: string, overrides: Partial<MeterRuntimeState> = {}): MeterRuntimeState {
+  return {
+    meter,
+    up: false,
+    connected: false,
+    breaker: "closed",
+    consecutiveFailures: 0,
+    skippedSlots: 0,
+    watchdogRestarts: 0,
+    ...overrides,
+  };
+}
+
 export interface PollerHooks {
   onReading(reading: Reading): void;
   /** serial_number, logical_device_name, firmware?, transport, unit_<key>: after each (re)association. */

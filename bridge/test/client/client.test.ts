@@ -41,6 +41,15 @@ const attr = (obis: string, attributeId = 2, classId = 3): AttributeRequest => (
   attributeId,
 });
 
+/** The exception-response a meter sends for a service it refuses. */
+const SERVICE_NOT_SUPPORTED = {
+  tag: "exception-response",
+  stateError: 1,
+  stateErrorName: "service-not-allowed",
+  serviceError: 2,
+  serviceErrorName: "service-not-supported",
+} as const;
+
 const clients: DlmsClient[] = [];
 afterEach(() => {
   for (const c of clients.splice(0)) c.close();
@@ -279,18 +288,7 @@ describe("getMany fallback", () => {
   it("falls back to GET-normal for the association when a meter refuses GET-with-list despite the conformance", async () => {
     const { client, meter } = setup({
       conformance: ["get", "multiple-references"],
-      script: (r) =>
-        r.tag === "get-request" && r.kind === "with-list"
-          ? [
-              {
-                tag: "exception-response",
-                stateError: 1,
-                stateErrorName: "service-not-allowed",
-                serviceError: 2,
-                serviceErrorName: "service-not-supported",
-              },
-            ]
-          : undefined,
+      script: (r) => (r.tag === "get-request" && r.kind === "with-list" ? [SERVICE_NOT_SUPPORTED] : undefined),
     });
     await client.connect();
     const first = await client.getMany([attr(VOLTAGE), attr(CURRENT)]);
@@ -369,15 +367,7 @@ describe("request matching and failures", () => {
     const { client, meter } = setup({
       script: (r) =>
         r.tag === "get-request" && r.kind === "normal" && r.attribute.attributeId === 3
-          ? [
-              {
-                tag: "exception-response",
-                stateError: 1,
-                stateErrorName: "service-not-allowed",
-                serviceError: 2,
-                serviceErrorName: "service-not-supported",
-              },
-            ]
+          ? [SERVICE_NOT_SUPPORTED]
           : undefined,
     });
     await client.connect();
@@ -407,18 +397,7 @@ describe("request matching and failures", () => {
 
   it("an ExceptionResponse rejects with ExceptionResponseError naming the errors", async () => {
     const { client } = setup({
-      script: (r) =>
-        r.tag === "get-request"
-          ? [
-              {
-                tag: "exception-response",
-                stateError: 1,
-                stateErrorName: "service-not-allowed",
-                serviceError: 2,
-                serviceErrorName: "service-not-supported",
-              },
-            ]
-          : undefined,
+      script: (r) => (r.tag === "get-request" ? [SERVICE_NOT_SUPPORTED] : undefined),
     });
     await client.connect();
     const error = await client.get(attr(VOLTAGE)).catch((e) => e);

@@ -4,6 +4,7 @@ import { parseMeterUrl, withoutSecrets } from "../../src/config/index.js";
 import { type HttpServerHandle, startHttpServer } from "../../src/metrics/http.js";
 import { pollerMetrics } from "../../src/metrics/poller-metrics.js";
 import { type BridgeMetrics, createMetrics } from "../../src/metrics/registry.js";
+import { initialRuntimeState } from "../../src/poller/types.js";
 
 const CONTRACT = readFileSync(new URL("../../../docs/contracts.md", import.meta.url), "utf8");
 
@@ -21,16 +22,7 @@ function observeEverything(metrics: BridgeMetrics): void {
   const meter = { meter: "m1" };
   const record = pollerMetrics(metrics);
   record.onPoll("m1", "ok", 200);
-  record.onState("m1", {
-    meter: "m1",
-    up: true,
-    connected: true,
-    breaker: "closed",
-    consecutiveFailures: 0,
-    skippedSlots: 0,
-    watchdogRestarts: 0,
-    lastSuccessTs: 1_700_000_000_000,
-  });
+  record.onState("m1", initialRuntimeState("m1", { up: true, connected: true, lastSuccessTs: 1_700_000_000_000 }));
   record.onReading({ meter: "m1", ts: 1, values: { voltage: 230.1 }, units: { voltage: "V" } });
   record.onEvent("m1", "register-error", { key: "current", reason: "object-undefined" });
   record.onEvent("m1", "connect", {});

@@ -1,19 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { pollerMetrics } from "../../src/metrics/poller-metrics.js";
 import { createMetrics } from "../../src/metrics/registry.js";
-import type { MeterRuntimeState } from "../../src/poller/types.js";
+import { initialRuntimeState, type MeterRuntimeState } from "../../src/poller/types.js";
 
 function state(overrides: Partial<MeterRuntimeState>): MeterRuntimeState {
-  return {
-    meter: "m1",
-    up: true,
-    connected: true,
-    breaker: "closed",
-    consecutiveFailures: 0,
-    skippedSlots: 0,
-    watchdogRestarts: 0,
-    ...overrides,
-  };
+  return initialRuntimeState("m1", { up: true, connected: true, ...overrides });
 }
 
 describe("pollerMetrics", () => {

@@ -1,18 +1,9 @@
 import { describe, expect, it } from "vitest";
-import type { MeterRuntimeState } from "../../src/poller/types.js";
+import { initialRuntimeState, type MeterRuntimeState } from "../../src/poller/types.js";
 import { MeterStateFlush } from "../../src/store/state-flush.js";
 
 function state(meter: string, o: Partial<MeterRuntimeState> = {}): MeterRuntimeState {
-  return {
-    meter,
-    up: true,
-    connected: true,
-    breaker: "closed",
-    consecutiveFailures: 0,
-    skippedSlots: 0,
-    watchdogRestarts: 0,
-    ...o,
-  };
+  return initialRuntimeState(meter, { up: true, connected: true, ...o });
 }
 
 describe("MeterStateFlush", () => {
