@@ -38,7 +38,7 @@ export interface MemoryPoint {
   cpuPercent: number;
 }
 
-export async function measureMemory(meters: number, snapshot = false): Promise<MemoryPoint> {
+export async function measureMemory(meters: number, snapshot = false, settleS = SETTLE_S): Promise<MemoryPoint> {
   const dir = tempDir();
   const broker = await startBroker(dir);
   const sim = await startSim(meters);
@@ -47,7 +47,7 @@ export async function measureMemory(meters: number, snapshot = false): Promise<M
   if (process.env.BRIDGE_NODE_ARGS) nodeArgs.push(...process.env.BRIDGE_NODE_ARGS.split(" "));
   const bridge = await startBridge({ dir, mqttPort: broker.port, simPort: sim.port, meters, intervalMs: INTERVAL_MS, nodeArgs });
   const up = await waitForMetersUp(bridge, meters, 120_000 + meters * 10);
-  await sleep(SETTLE_S * 1000); // a few polls per meter after the last connect
+  await sleep(settleS * 1000); // a few polls per meter after the last connect
   const rss: number[] = [];
   const heap: number[] = [];
   const heapTotal: number[] = [];

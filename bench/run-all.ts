@@ -40,15 +40,16 @@ for (const t of ["hdlc", "wrapper"] as const) {
 }
 
 console.error("one /metrics scrape at 10,000 meters, prom-client series vs ours...");
-const scrape = await runScrape(10_000);
+const scrape = await runScrape(10_000, 1);
 add(
   "CPU of one /metrics scrape at 10,000 meters: prom-client per-meter series / ours",
   `${scrape.promClientPerMeterSeries.cpuMs} / ${scrape.bridgeNow.cpuMs} ms = ${scrape.ratio}x (${scrape.bridgeNow.series} series)`,
 );
 
 console.error("memory per meter (200 and 800 meters at 10 s)...");
-const small = await measureMemory(200);
-const large = await measureMemory(800);
+// 8 s after the last connect (not 15): most meters have polled once more; the long version is bench/memory.ts.
+const small = await measureMemory(200, false, 8);
+const large = await measureMemory(800, false, 8);
 add("RSS at 200 / 800 meters", `${small.rssMb} / ${large.rssMb} MB (up ${small.up} / ${large.up})`);
 add(
   "RSS per added meter",

@@ -65,11 +65,11 @@ function bridgeRegistry(meters: number) {
 }
 
 /** Median CPU ms of one scrape (the body as the HTTP server sends it), then its size and series count. */
-async function measure(scrape: () => Promise<string | Buffer[]>) {
+async function measure(scrape: () => Promise<string | Buffer[]>, runs: number) {
   await scrape(); // warm-up
   const cpu: number[] = [];
   let body: string | Buffer[] = "";
-  for (let r = 0; r < RUNS; r++) {
+  for (let r = 0; r < runs; r++) {
     const t0 = process.cpuUsage();
     body = await scrape();
     const d = process.cpuUsage(t0);
@@ -87,11 +87,11 @@ export interface ScrapeResult {
   ratio: number;
 }
 
-export async function runScrape(meters = METERS): Promise<ScrapeResult> {
+export async function runScrape(meters = METERS, runs = RUNS): Promise<ScrapeResult> {
   const before = promClientOnly(meters);
   const now = bridgeRegistry(meters);
-  const promClientPerMeterSeries = await measure(() => before.metrics());
-  const bridgeNow = await measure(() => now.exposition());
+  const promClientPerMeterSeries = await measure(() => before.metrics(), runs);
+  const bridgeNow = await measure(() => now.exposition(), runs);
   return { meters, promClientPerMeterSeries, bridgeNow, ratio: +(promClientPerMeterSeries.cpuMs / bridgeNow.cpuMs).toFixed(1) };
 }
 
