@@ -114,7 +114,9 @@ export async function startBridge(opts: {
   }
   const envFile = join(opts.dir, "bench.env"); // empty: the meters come from the environment
   writeFileSync(envFile, "");
-  const child = start("node", [...(opts.nodeArgs ?? []), CLI, "run", "--env", envFile], env);
+  // BRIDGE_NODE_ARGS (e.g. "--max-semi-space-size=4") reaches every bench that spawns the bridge: V8 flags side by side.
+  const extra = (process.env.BRIDGE_NODE_ARGS ?? "").split(" ").filter(Boolean);
+  const child = start("node", [...(opts.nodeArgs ?? []), ...extra, CLI, "run", "--env", envFile], env);
   return {
     child,
     httpPort,

@@ -43,8 +43,7 @@ export async function measureMemory(meters: number, snapshot = false, settleS = 
   const broker = await startBroker(dir);
   const sim = await startSim(meters);
   const nodeArgs = snapshot ? ["--heapsnapshot-signal=SIGUSR2", `--diagnostic-dir=${dir}`] : [];
-  // e.g. BRIDGE_NODE_ARGS=--max-old-space-size=256: how much of the RSS is garbage V8 has not collected yet.
-  if (process.env.BRIDGE_NODE_ARGS) nodeArgs.push(...process.env.BRIDGE_NODE_ARGS.split(" "));
+  // BRIDGE_NODE_ARGS (read by startBridge), e.g. --max-old-space-size=256: how much of the RSS is uncollected garbage.
   const bridge = await startBridge({ dir, mqttPort: broker.port, simPort: sim.port, meters, intervalMs: INTERVAL_MS, nodeArgs });
   const up = await waitForMetersUp(bridge, meters, 120_000 + meters * 10);
   await sleep(settleS * 1000); // a few polls per meter after the last connect

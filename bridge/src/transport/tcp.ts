@@ -1,6 +1,14 @@
 // TCP transport over node:net: bytes in and out, nothing else (framing belongs to the sans-IO core).
-import { Socket } from "node:net";
+import { type OnReadOpts, Socket, type SocketConstructorOpts } from "node:net";
 import { type Transport, TransportError, type TransportEvent } from "./types.js";
+
+/**
+ * One receive buffer for every socket of the process. Without `onread`, node:net mallocs 64 kB per read, shrinks it
+ * to the bytes read and wraps it in a Buffer that lives until the next GC: at 10,000 meters that churn fragments
+ * the C heap (BENCHMARKS.md, issue 9). Reads are delivered one at a time on the event loop and copied out before
+ * the callback returns, so sharing is safe.
+ */
+const sharedReadBuffer = Buffer.allocUnsafe(64 * 1024);
 
 export interface TcpTransportOptions {
   host: string;
@@ -25,7 +33,18 @@ export class TcpTransport implements Transport {
     const { host, port, connectTimeoutMs } = this.options;
     const where = `${host}:${port}`;
     return new Promise((resolve, reject) => {
-      const socket = this.options.createSocket?.() ?? new Socket();
+      // node:net reads `onread` in the Socket constructor (socket.connect() ignores it there).
+      const socketOptions: SocketConstructorOpts & { onread: OnReadOpts } = {
+        onread: {
+          buffer: sharedReadBuffer,
+          // Copied out: the handler owns what it gets, and the next read overwrites the buffer.
+          callback: (nread, buffer) => {
+            this.handler({ type: "data", bytes: new Uint8Array(buffer.subarray(0, nread)) });
+            return true; // keep reading
+          },
+        },
+      };
+      const socket = this.options.createSocket?.() ?? new Socket(socketOptions);
       this.socket = socket;
       let opened = false;
       const timer = setTimeout(() => {
@@ -38,7 +57,6 @@ export class TcpTransport implements Transport {
         clearTimeout(timer);
         resolve();
       });
-      socket.on("data", (chunk: Buffer) => this.handler({ type: "data", bytes: new Uint8Array(chunk) }));
       socket.on("error", (error: NodeJS.ErrnoException) => {
         const mapped = mapSocketError(error, where);
         if (!opened) {

@@ -37,6 +37,35 @@ describe("TcpTransport", () => {
     expect(events).toEqual([{ type: "data", bytes: new Uint8Array([0xaa, 0xbb]) }, { type: "closed" }]);
   });
 
+  it("hands each connection its own copy of the bytes although all sockets read into one shared buffer", async () => {
+    // Every server connection answers its first chunk with a distinct 3-byte pattern; the client keeps what it got.
+    let n = 0;
+    const port = await listen((s) => {
+      const me = ++n;
+      s.on("data", () => s.write(Buffer.from([me, me, me])));
+    });
+    const got: Uint8Array[][] = [[], []];
+    const transports = [0, 1].map((i) => {
+      const t = new TcpTransport({ host: "127.0.0.1", port, connectTimeoutMs: 2000 });
+      t.onEvent((e) => e.type === "data" && got[i]!.push(e.bytes));
+      return t;
+    });
+    await transports[0]!.open();
+    await transports[1]!.open();
+    const firstAnswer = (i: number) =>
+      new Promise<void>((resolve) => {
+        const poll = () => (got[i]!.length > 0 ? resolve() : setTimeout(poll, 2));
+        poll();
+      });
+    transports[0]!.write(new Uint8Array([1]));
+    await firstAnswer(0);
+    transports[1]!.write(new Uint8Array([1])); // this read overwrites the shared buffer
+    await firstAnswer(1);
+    expect(Buffer.concat(got[0]!)).toEqual(Buffer.from([1, 1, 1]));
+    expect(Buffer.concat(got[1]!)).toEqual(Buffer.from([2, 2, 2]));
+    for (const t of transports) t.close();
+  });
+
   it("maps a refused connection to kind 'refused' naming host:port", async () => {
     const port = await listen(() => {});
     await new Promise<void>((resolve) => server!.close(() => resolve()));
