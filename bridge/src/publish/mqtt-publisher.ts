@@ -126,6 +126,9 @@ export class MqttPublisher {
       // mqtt.js logs through `debug`, whose disabled calls still allocate their argument arrays (~2 kB per published
       // reading, measured): a no-op instead, unless DEBUG asks for mqtt.js's own trace.
       ...(/mqttjs/.test(process.env.DEBUG ?? "") ? {} : { log: noLog }),
+      // mqtt-packet would otherwise pre-build a Buffer for every 16-bit number (65,536 of them, ≈ 7 MB of heap for
+      // the process's life) to save a 2-byte allocation per packet id or topic length.
+      writeCache: false,
     });
     this.client = client;
     client.on("connect", () => this.onConnect(client));
