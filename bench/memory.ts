@@ -2,7 +2,7 @@
 // broker and bridge process, polled every INTERVAL_MS. The slope between the counts is the cost of one added meter.
 // HEAP_SNAPSHOT=1 also writes a heap snapshot of the largest run and prints the biggest constructors.
 // Run: make build && node --import tsx bench/memory.ts
-//   env: COUNTS=500,2000 (long: 200,2000,10000)  INTERVAL_MS=10000  SETTLE_S=15  HEAP_SNAPSHOT=0  BRIDGE_NODE_ARGS=
+//   env: COUNTS=500,2000 (long: 200,2000,10000)  INTERVAL_MS=10000  SETTLE_S=15  HEAP_SNAPSHOT=0  OBSERVE_MINUTES=0  SCRAPE_SECONDS=15  BRIDGE_NODE_ARGS=
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import {
@@ -25,6 +25,10 @@ const COUNTS = (process.env.COUNTS ?? "500,2000").split(",").map(Number);
 const INTERVAL_MS = Number(process.env.INTERVAL_MS ?? 10_000);
 const SETTLE_S = Number(process.env.SETTLE_S ?? 15);
 const HEAP_SNAPSHOT = process.env.HEAP_SNAPSHOT === "1";
+// OBSERVE_MINUTES > 0: instead of 3 samples within one interval, scrape every SCRAPE_SECONDS for that many minutes
+// and sample RSS once a minute (median and max reported): the steady state Prometheus sees.
+const OBSERVE_MINUTES = Number(process.env.OBSERVE_MINUTES ?? 0);
+const SCRAPE_SECONDS = Number(process.env.SCRAPE_SECONDS ?? 15);
 
 export interface MemoryPoint {
   meters: number;
@@ -36,6 +40,8 @@ export interface MemoryPoint {
   externalMb: number;
   /** Bridge CPU (user+system) over the sampling window, in % of one core: what a V8 flag trades for RSS. */
   cpuPercent: number;
+  rssMaxMb: number;
+  rssSamplesMb: number[];
 }
 
 export async function measureMemory(meters: number, snapshot = false, settleS = SETTLE_S): Promise<MemoryPoint> {
@@ -53,13 +59,29 @@ export async function measureMemory(meters: number, snapshot = false, settleS = 
   const external: number[] = [];
   const cpuStart = cpuSeconds(bridge.child.pid!);
   const wallStart = Date.now();
-  for (let i = 0; i < 3; i++) {
+  const sample = async () => {
     rss.push(rssMb(bridge.child.pid!));
     const metrics = await bridge.metrics();
     heap.push(metricValue(metrics, "dlms_bridge_nodejs_heap_size_used_bytes") / 2 ** 20);
     heapTotal.push(metricValue(metrics, "dlms_bridge_nodejs_heap_size_total_bytes") / 2 ** 20);
     external.push(metricValue(metrics, "dlms_bridge_nodejs_external_memory_bytes") / 2 ** 20);
-    await sleep(INTERVAL_MS / 3);
+  };
+  if (OBSERVE_MINUTES > 0) {
+    // Production-like: scraped every SCRAPE_SECONDS as Prometheus does, RSS sampled once a minute.
+    const scrapesPerSample = Math.max(1, Math.round(60 / SCRAPE_SECONDS));
+    for (let m = 0; m < OBSERVE_MINUTES; m++) {
+      for (let k = 1; k < scrapesPerSample; k++) {
+        await bridge.metrics();
+        await sleep(SCRAPE_SECONDS * 1000);
+      }
+      await sample();
+      await sleep(SCRAPE_SECONDS * 1000);
+    }
+  } else {
+    for (let i = 0; i < 3; i++) {
+      await sample();
+      await sleep(INTERVAL_MS / 3);
+    }
   }
   const cpuPercent = (100 * (cpuSeconds(bridge.child.pid!) - cpuStart)) / ((Date.now() - wallStart) / 1000);
   if (snapshot) {
@@ -82,7 +104,8 @@ export async function measureMemory(meters: number, snapshot = false, settleS = 
     }
   }
   await Promise.all([stop(bridge.child), stop(sim.child), stop(broker.child)]);
-  return { meters, up, rssMb: +median(rss).toFixed(1), heapUsedMb: +median(heap).toFixed(1),
+  return { meters, up, rssMb: +median(rss).toFixed(1), rssMaxMb: +Math.max(...rss).toFixed(1),
+    rssSamplesMb: rss.map((r) => +r.toFixed(0)), heapUsedMb: +median(heap).toFixed(1),
     heapTotalMb: +median(heapTotal).toFixed(1),
     externalMb: +median(external).toFixed(1),
     cpuPercent: +cpuPercent.toFixed(1) };
