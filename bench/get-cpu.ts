@@ -179,7 +179,7 @@ export async function runGetCpu(
     for (let r = 0; r < runs; r++) {
       all.push(await measure("hdlc", hdlcPort));
       all.push(await measure("wrapper", wrapperPort));
-      // A bare loop: 5,000 round trips give it to well under a µs.
+      // Capped at 5,000 round trips so `make bench` stays under 5 minutes with the default GETS.
       floors.push(await socketFloorUs(Math.min(GETS, 5000)));
       floors20.push(await socketFloorUs(Math.min(GETS, 5000), 20));
     }

@@ -4,9 +4,9 @@ import { type Transport, TransportError, type TransportEvent } from "./types.js"
 
 /**
  * One receive buffer for every socket of the process. Without `onread`, node:net mallocs 64 kB per read, shrinks it
- * to the bytes read and wraps it in a Buffer that lives until the next GC: at 10,000 meters that churn fragments
- * the C heap (BENCHMARKS.md, issue 9). Reads are delivered one at a time on the event loop and copied out before
- * the callback returns, so sharing is safe.
+ * to the bytes read and wraps it in a Buffer that lives until the next GC; with it, a GET costs ≈ 4–7 µs less client
+ * CPU (BENCHMARKS.md, issue 9, fourth round). Reads are delivered one at a time on the event loop and copied out
+ * before the callback returns, so sharing is safe.
  */
 const sharedReadBuffer = Buffer.allocUnsafe(64 * 1024);
 
@@ -14,7 +14,7 @@ export interface TcpTransportOptions {
   host: string;
   port: number;
   connectTimeoutMs: number;
-  /** Tests only: supplies the socket (e.g. one whose connect never completes). */
+  /** Tests only: supplies the socket (e.g. one whose connect never completes); it gets no `onread`, so no data. */
   createSocket?: () => Socket;
 }
 
