@@ -196,13 +196,19 @@ describe("dlms-bridge run: the outbox's disk is full", () => {
     // --- The disk fills again and the broker is away: a SIGTERM must drop what waits in memory: exit 3, counted.
     proxy.block();
     fs.fill();
+    // A full file system is not full to SQLite at once: a checkpoint into free pages lets the WAL restart in
+    // space it already holds, and a retry then stores the queue (measured: 2, 3, 4, 0, 0, 1, 2, ...). Wait until the
+    // queue has grown through several retries (1 s apart), then take whatever space came back since.
     await waitUntil(
-      async () => metricValue(await scrape(portB), "dlms_bridge_outbox_memory_queue") >= 2,
-      "readings waiting in memory with nowhere to go",
+      async () => metricValue(await scrape(portB), "dlms_bridge_outbox_memory_queue") >= 8,
+      "readings waiting in memory with nowhere to go, through several refused retries",
     );
+    fs.fill();
     const waiting = metricValue(await scrape(portB), "dlms_bridge_outbox_memory_queue");
     b.child.kill("SIGTERM");
-    expect(await b.exited).toEqual({ code: 3, signal: null });
+    const exited = await b.exited;
+    const tail = () => b.logs().slice(-20).map((l) => `${l.level} ${l.msg}`).join("\n");
+    expect(exited, `exit after SIGTERM; the bridge's last log lines:\n${tail()}`).toEqual({ code: 3, signal: null });
     const lostLine = b.logs().find((l) => String(l.msg).startsWith("stopped with"));
     expect(lostLine?.msg).toMatch(/^stopped with \d+ readings lost: never stored \(outbox cannot write: disk full at /);
     expect(lostLine?.lost as number).toBeGreaterThanOrEqual(waiting);
