@@ -207,7 +207,12 @@ describe("dlms-bridge run: the outbox's disk is full", () => {
     const waiting = metricValue(await scrape(portB), "dlms_bridge_outbox_memory_queue");
     b.child.kill("SIGTERM");
     const exited = await b.exited;
-    const tail = () => b.logs().slice(-20).map((l) => `${l.level} ${l.msg}`).join("\n");
+    const tail = () =>
+      b
+        .logs()
+        .slice(-20)
+        .map((l) => `${l.level} ${l.msg}`)
+        .join("\n");
     expect(exited, `exit after SIGTERM; the bridge's last log lines:\n${tail()}`).toEqual({ code: 3, signal: null });
     const lostLine = b.logs().find((l) => String(l.msg).startsWith("stopped with"));
     expect(lostLine?.msg).toMatch(/^stopped with \d+ readings lost: never stored \(outbox cannot write: disk full at /);
