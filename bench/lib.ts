@@ -103,6 +103,8 @@ export async function startBridge(opts: {
     DB_PATH: join(opts.dir, `bridge-${httpPort}.db`),
     LOG_LEVEL: "warn",
     MQTT_CLIENT_ID: `dlms-bridge-bench-${httpPort}`,
+    // BRIDGE_ENV="K=V K2=V2" (e.g. MALLOC_ARENA_MAX=2): allocator settings for the bridge alone, not the bench.
+    ...Object.fromEntries((process.env.BRIDGE_ENV ?? "").split(" ").filter(Boolean).map((kv) => kv.split("=", 2))),
     ...opts.env,
   };
   const q = opts.meterQuery ?? "timeout=5s";
@@ -133,6 +135,27 @@ export function cpuSeconds(pid: number): number {
 export function rssMb(pid: number): number {
   const m = readFileSync(`/proc/${pid}/status`, "utf8").match(/VmRSS:\s+(\d+) kB/);
   return Number(m?.[1] ?? 0) / 1024;
+}
+
+/**
+ * Where a process's RSS lives, from /proc/<pid>/smaps (MB): file-backed pages (the node binary, libraries, ICU),
+ * the brk heap (glibc's main arena: node's own C++ objects, libuv handles, small Buffers), and anonymous
+ * mappings (V8's heap pages, glibc's per-thread arenas, large Buffers). V8's heapTotal is a part of `anon`.
+ */
+export function rssBreakdownMb(pid: number): { file: number; brk: number; anon: number } {
+  const out = { file: 0, brk: 0, anon: 0 };
+  let kind: keyof typeof out = "anon";
+  for (const line of readFileSync(`/proc/${pid}/smaps`, "utf8").split("\n")) {
+    const header = line.match(/^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ (\d+)\s*(.*)$/);
+    if (header) {
+      const name = header[2]!;
+      kind = name === "[heap]" ? "brk" : header[1] !== "0" || name.startsWith("/") ? "file" : "anon";
+      continue;
+    }
+    const rss = line.match(/^Rss:\s+(\d+) kB/);
+    if (rss) out[kind] += Number(rss[1]) / 1024;
+  }
+  return { file: +out.file.toFixed(1), brk: +out.brk.toFixed(1), anon: +out.anon.toFixed(1) };
 }
 
 export function metersUp(metrics: string): number {

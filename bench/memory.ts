@@ -10,6 +10,7 @@ import {
   machineLoad,
   median,
   metricValue,
+  rssBreakdownMb,
   rssMb,
   sleep,
   startBridge,
@@ -42,6 +43,8 @@ export interface MemoryPoint {
   cpuPercent: number;
   rssMaxMb: number;
   rssSamplesMb: number[];
+  /** RSS by kind of mapping (medians, MB): file-backed, glibc's brk heap, anonymous (V8 heap, other arenas). */
+  rssByKindMb: { file: number; brk: number; anon: number };
 }
 
 export async function measureMemory(meters: number, snapshot = false, settleS = SETTLE_S): Promise<MemoryPoint> {
@@ -57,10 +60,12 @@ export async function measureMemory(meters: number, snapshot = false, settleS = 
   const heap: number[] = [];
   const heapTotal: number[] = [];
   const external: number[] = [];
+  const byKind: { file: number; brk: number; anon: number }[] = [];
   const cpuStart = cpuSeconds(bridge.child.pid!);
   const wallStart = Date.now();
   const sample = async () => {
     rss.push(rssMb(bridge.child.pid!));
+    byKind.push(rssBreakdownMb(bridge.child.pid!));
     const metrics = await bridge.metrics();
     heap.push(metricValue(metrics, "dlms_bridge_nodejs_heap_size_used_bytes") / 2 ** 20);
     heapTotal.push(metricValue(metrics, "dlms_bridge_nodejs_heap_size_total_bytes") / 2 ** 20);
@@ -108,6 +113,11 @@ export async function measureMemory(meters: number, snapshot = false, settleS = 
     rssSamplesMb: rss.map((r) => +r.toFixed(0)), heapUsedMb: +median(heap).toFixed(1),
     heapTotalMb: +median(heapTotal).toFixed(1),
     externalMb: +median(external).toFixed(1),
+    rssByKindMb: {
+      file: median(byKind.map((k) => k.file)),
+      brk: median(byKind.map((k) => k.brk)),
+      anon: median(byKind.map((k) => k.anon)),
+    },
     cpuPercent: +cpuPercent.toFixed(1) };
 }
 

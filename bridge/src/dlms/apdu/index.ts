@@ -77,11 +77,24 @@ export function writeApdu(w: ByteWriter, a: Apdu): void {
   write(w, a);
 }
 
+/**
+ * One writer kept for encodeApdu, so an APDU costs one allocation (its exact-size copy) instead of a writer too.
+ * Taken while in use: an encodeApdu nested in another (an APDU built from an encoded one) gets a writer of its own.
+ */
+let spareWriter: ByteWriter | undefined = new ByteWriter(256);
+/** A writer grown past this by a large APDU is not kept (it would hold that memory for good). */
+const SPARE_WRITER_MAX = 4096;
+
 /** Encodes an APDU; a field out of range (invoke id 16, 7-byte logical name...) throws LocalProtocolError. */
 export function encodeApdu(a: Apdu): Uint8Array {
-  const w = new ByteWriter();
-  writeApdu(w, a);
-  return w.toBytes();
+  const w = spareWriter?.reset() ?? new ByteWriter();
+  spareWriter = undefined;
+  try {
+    writeApdu(w, a);
+    return w.toBytes();
+  } finally {
+    if (w.capacity <= SPARE_WRITER_MAX) spareWriter = w;
+  }
 }
 
 /** Reads one APDU from the reader and leaves it after the APDU (whatever follows is the caller's business). */

@@ -104,16 +104,36 @@ export class ByteWriter {
     return this;
   }
 
+  /** Forgets what was written (the array is kept for the next use). */
+  reset(): this {
+    this.len = 0;
+    return this;
+  }
+
+  /** Bytes of array held (what a kept writer costs). */
+  get capacity(): number {
+    return this.buf.length;
+  }
+
   /** A copy of what has been written. */
   toBytes(): Uint8Array {
     return this.buf.slice(0, this.len);
   }
 
   /**
-   * The bytes written so far without a copy. Only for a writer about to be dropped (or to read, e.g. a CRC,
-   * before writing more): a later write may change these bytes.
+   * The bytes written so far without a copy. Only for a writer about to be dropped (or to read before writing
+   * more): a later write may change these bytes. A writer filled to its exact capacity hands out its own array;
+   * otherwise a view (which, for a small array, makes V8 move it off the heap: size the writer exactly).
    */
   written(): Uint8Array {
-    return this.buf.subarray(0, this.len);
+    return this.len === this.buf.length ? this.buf : this.buf.subarray(0, this.len);
+  }
+
+  /**
+   * The internal array, to read in place (e.g. a CRC) without a view: only bytes [0, length) are written, and the
+   * next write may replace the array. Never keep it, never write to it.
+   */
+  get internalBytes(): Uint8Array {
+    return this.buf;
   }
 }

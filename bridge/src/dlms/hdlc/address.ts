@@ -51,30 +51,40 @@ export function encodeServerAddress(logical: number, physical?: number, size?: A
 
 /** Reads one address (up to the byte with the extension bit set). Only the 1-, 2- and 4-byte forms are valid. */
 export function decodeAddress(r: ByteReader): DecodedAddress {
+  const bytes = readAddressBytes(r);
+  if (bytes.length === 1) return { bytes, upper: bytes[0]! >> 1, size: 1 };
+  if (bytes.length === 2) return { bytes, upper: bytes[0]! >> 1, lower: bytes[1]! >> 1, size: 2 };
+  return {
+    bytes,
+    upper: ((bytes[0]! >> 1) << 7) | (bytes[1]! >> 1),
+    lower: ((bytes[2]! >> 1) << 7) | (bytes[3]! >> 1),
+    size: 4,
+  };
+}
+
+/**
+ * One 1-byte address array per byte value, shared by every frame that carries it: a link decodes the same one or
+ * two addresses in every frame, and a copy each time is an allocation per frame. Never written to.
+ */
+const ONE_BYTE_ADDRESSES: readonly Uint8Array[] = Array.from({ length: 256 }, (_, b) => Uint8Array.of(b));
+
+/**
+ * The wire bytes of one address (validated like decodeAddress), without decoding its parts: what a frame
+ * carries. A 1-byte address is a shared array (read only); longer ones are copies.
+ */
+export function readAddressBytes(r: ByteReader): Uint8Array {
   const start = r.offset;
-  const parts: number[] = [];
+  let n = 0;
   for (;;) {
-    const b = r.readUInt8("HDLC address");
-    parts.push(b >> 1);
-    if (b & 1) break;
-    if (parts.length === 4)
-      throw new DecodeError("bad-address", `HDLC address longer than 4 bytes at offset ${start}`, start);
+    n++;
+    if (r.readUInt8("HDLC address") & 1) break;
+    if (n === 4) throw new DecodeError("bad-address", `HDLC address longer than 4 bytes at offset ${start}`, start);
   }
-  const bytes = r.bytes.slice(start, r.offset);
-  switch (parts.length) {
-    case 1:
-      return { bytes, upper: parts[0]!, size: 1 };
-    case 2:
-      return { bytes, upper: parts[0]!, lower: parts[1]!, size: 2 };
-    case 4:
-      return { bytes, upper: (parts[0]! << 7) | parts[1]!, lower: (parts[2]! << 7) | parts[3]!, size: 4 };
-    default:
-      throw new DecodeError(
-        "bad-address",
-        `HDLC address of ${parts.length} bytes at offset ${start} (1, 2 or 4 allowed)`,
-        start,
-      );
+  if (n === 1) return ONE_BYTE_ADDRESSES[r.bytes[start]!]!;
+  if (n === 3) {
+    throw new DecodeError("bad-address", `HDLC address of ${n} bytes at offset ${start} (1, 2 or 4 allowed)`, start);
   }
+  return r.bytes.slice(start, start + n);
 }
 
 /** "0x03", "0x0223": address bytes for traces. */

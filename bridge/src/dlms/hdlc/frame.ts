@@ -8,7 +8,7 @@ import { crc16x25 } from "../codec/crc16.js";
 import { ByteReader } from "../codec/reader.js";
 import { ByteWriter } from "../codec/writer.js";
 import { DecodeError, LocalProtocolError } from "../errors.js";
-import { decodeAddress, formatAddress } from "./address.js";
+import { formatAddress, readAddressBytes } from "./address.js";
 import { decodeControl, type FrameType } from "./control.js";
 
 export const FLAG = 0x7e;
@@ -36,32 +36,37 @@ export interface FrameInput {
   control: number;
   /** Omitted or empty: no information field, so no HCS either. */
   info?: Uint8Array;
+  /** Bytes written in front of `info` in the same information field (the LLC header), saving a concatenation. */
+  infoPrefix?: Uint8Array;
   segmented?: boolean;
 }
 
 /** One complete frame with opening and closing flag. */
 export function encodeFrame(input: FrameInput): Uint8Array {
-  const info = input.info ?? new Uint8Array(0);
+  const prefix = input.infoPrefix;
+  const infoLength = (input.info?.length ?? 0) + (prefix?.length ?? 0);
   const header = 2 + input.dest.length + input.src.length + 1;
-  const length = header + (info.length > 0 ? 2 + info.length : 0) + 2;
+  const length = header + (infoLength > 0 ? 2 + infoLength : 0) + 2;
   if (length > MAX_FRAME_LENGTH) {
     throw new LocalProtocolError(`HDLC frame of ${length} bytes exceeds the 11-bit length field (${MAX_FRAME_LENGTH})`);
   }
+  // Sized to the frame exactly: written() then hands out the writer's own array, no copy and no view.
   const w = new ByteWriter(length + 2);
   w.writeUInt8(FLAG);
   w.writeUInt16(FORMAT_TYPE_3 | (input.segmented ? SEGMENTED : 0) | length);
   w.writeBytes(input.dest).writeBytes(input.src).writeUInt8(input.control);
-  if (info.length > 0) {
+  if (infoLength > 0) {
     writeCrc(w, 1, 1 + header);
-    w.writeBytes(info);
+    if (prefix) w.writeBytes(prefix);
+    if (input.info) w.writeBytes(input.info);
   }
   writeCrc(w, 1, 1 + length - 2);
   w.writeUInt8(FLAG);
-  return w.written(); // the writer was sized to the frame exactly and is dropped: no copy needed
+  return w.written();
 }
 
 function writeCrc(w: ByteWriter, start: number, end: number): void {
-  const crc = crc16x25(w.written(), start, end);
+  const crc = crc16x25(w.internalBytes, start, end);
   w.writeUInt8(crc & 0xff).writeUInt8(crc >> 8);
 }
 
@@ -84,8 +89,8 @@ export function decodeFrame(bytes: Uint8Array): HdlcFrame {
   if (length !== bytes.length - 2) {
     throw new DecodeError("bad-format", `HDLC length field says ${length} but the frame holds ${bytes.length - 2}`, 1);
   }
-  const dest = decodeAddress(r).bytes;
-  const src = decodeAddress(r).bytes;
+  const dest = readAddressBytes(r);
+  const src = readAddressBytes(r);
   if (src.length !== 1 && dest.length !== 1) {
     throw new DecodeError("bad-address", "HDLC frame has no 1-byte (client) address on either side", 3);
   }
@@ -106,12 +111,17 @@ export function decodeFrame(bytes: Uint8Array): HdlcFrame {
     );
   }
   checkCrc(bytes, fcsAt, "bad-fcs", "FCS");
+  const fields = decodeControl(control);
+  // Every frame has the same fields (ns/nr undefined where the type has none): one object shape for the links.
   return {
     format: { segmented: (format & SEGMENTED) !== 0, length },
     dest,
     src,
     control,
-    ...decodeControl(control),
+    type: fields.type,
+    pf: fields.pf,
+    ns: fields.ns,
+    nr: fields.nr,
     info,
   };
 }

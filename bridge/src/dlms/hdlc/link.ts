@@ -42,6 +42,8 @@ const LLC_RESPONSE = Uint8Array.of(0xe6, 0xe7, 0x00);
 
 interface PendingFrame {
   info: Uint8Array;
+  /** Written in front of `info` (the LLC header of an unsegmented APDU, so the APDU is not copied to add it). */
+  prefix?: Uint8Array;
   segmented: boolean;
 }
 
@@ -121,15 +123,17 @@ export class HdlcLink implements DataLink {
   sendApdu(apdu: Uint8Array): void {
     if (this.state !== "connected") throw new LocalProtocolError(`HDLC sendApdu() while ${this.state}`);
     const llc = this.opts.role === "client" ? LLC_REQUEST : LLC_RESPONSE;
-    const info = new Uint8Array(llc.length + apdu.length);
-    info.set(llc);
-    info.set(apdu, llc.length);
     const size = this.negotiated.maxInfoTx;
-    if (info.length <= size) {
-      this.sendQueue.push({ info, segmented: false }); // the usual case: no view (a view moves small arrays off-heap)
+    if (llc.length + apdu.length <= size) {
+      // The usual case: LLC and APDU go straight into the frame, no concatenation (and no view: a view moves a
+      // small array off the heap).
+      this.sendQueue.push({ info: apdu, prefix: llc, segmented: false });
       this.pump();
       return;
     }
+    const info = new Uint8Array(llc.length + apdu.length);
+    info.set(llc);
+    info.set(apdu, llc.length);
     for (let at = 0; at < info.length; at += size) {
       const end = Math.min(at + size, info.length);
       this.sendQueue.push({ info: info.subarray(at, end), segmented: end < info.length });
@@ -287,7 +291,7 @@ export class HdlcLink implements DataLink {
         `N(R)=${nr} acknowledges frames never sent (next N(S) ${this.vs}, ${this.inFlight.length} in flight)`,
       );
     }
-    this.inFlight = this.inFlight.slice(acked);
+    for (let i = 0; i < acked; i++) this.inFlight.shift(); // in place: no new array per acknowledgement
     if (fromSupervisory && this.inFlight.length > 0) {
       this.vs = (this.vs - this.inFlight.length) & 7;
       this.sendQueue.unshift(...this.inFlight);
@@ -322,7 +326,9 @@ export class HdlcLink implements DataLink {
   /** The reassembled information field, or undefined when it overflowed (already reported by collect()). */
   private takeReassembly(): Uint8Array | undefined {
     const overflow = this.reassemblyOverflow;
-    const out = overflow ? undefined : joinBytes(this.reassembly);
+    // One segment (the usual case) is already our own copy (decodeFrame's): handed on as it is.
+    const parts = this.reassembly;
+    const out = overflow ? undefined : parts.length === 1 ? parts[0] : joinBytes(parts);
     this.reassembly = [];
     this.reassembled = 0;
     this.segments = 0;
@@ -372,7 +378,7 @@ export class HdlcLink implements DataLink {
       const item = this.sendQueue.shift()!;
       this.inFlight.push(item);
       const poll = this.inFlight.length === this.negotiated.windowTx || !item.segmented;
-      this.send(iControl(this.vs, this.vr, poll), item.info, item.segmented);
+      this.send(iControl(this.vs, this.vr, poll), item.info, item.segmented, item.prefix);
       this.vs = (this.vs + 1) & 7;
     }
   }
@@ -382,8 +388,10 @@ export class HdlcLink implements DataLink {
     this.send(uControl("SNRM", true), isDefault(this.own) ? undefined : encodeParameters(this.own));
   }
 
-  private send(control: number, info?: Uint8Array, segmented = false): void {
-    this.outgoing.push(encodeFrame({ dest: this.peerAddress, src: this.ownAddress, control, info, segmented }));
+  private send(control: number, info?: Uint8Array, segmented = false, infoPrefix?: Uint8Array): void {
+    this.outgoing.push(
+      encodeFrame({ dest: this.peerAddress, src: this.ownAddress, control, info, infoPrefix, segmented }),
+    );
   }
 
   private endLink(reason: "disc" | "ua" | "dm" | "frmr"): void {

@@ -33,7 +33,7 @@ export function encodeWrapper(src: number, dst: number, payload: Uint8Array): Ui
     .writeUInt16(dst)
     .writeUInt16(payload.length)
     .writeBytes(payload)
-    .toBytes();
+    .written(); // sized exactly: the writer's own array, no copy
 }
 
 /** Decodes one complete PDU (header + exactly `length` payload bytes). */
@@ -82,9 +82,13 @@ export class WrapperDeframer {
     this.maxPduLength = Math.min(opts.maxPduLength ?? MAX_WRAPPER_PAYLOAD, MAX_WRAPPER_PAYLOAD);
   }
 
+  /**
+   * The chunk must not be modified afterwards (as with the HDLC deframer): it is kept, not copied, and a PDU that
+   * fills it exactly is handed out as it is. The transports hand over a fresh array per read.
+   */
   push(chunk: Uint8Array): void {
     if (chunk.length === 0) return;
-    this.chunks.push(chunk.slice());
+    this.chunks.push(chunk);
     this.buffered += chunk.length;
   }
 
@@ -122,7 +126,7 @@ export class WrapperDeframer {
   private take(n: number): Uint8Array {
     const all = this.chunks.length === 1 ? this.chunks[0]! : joinBytes(this.chunks);
     if (n === all.length) {
-      // Exactly one PDU buffered (the usual case): it is already our own copy.
+      // Exactly one PDU buffered (the usual case): handed out as it is.
       this.chunks = [];
       this.buffered -= n;
       return all;

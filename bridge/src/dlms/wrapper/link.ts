@@ -62,17 +62,7 @@ export class WrapperLink implements DataLink {
         continue;
       }
       const pdu = r.frame;
-      // The trace summary is only built if someone reads it.
-      let summary: string | undefined;
-      this.events.push({
-        type: "frame",
-        direction: "rx",
-        bytes: r.bytes,
-        get summary() {
-          summary ??= describeWrapper(pdu);
-          return summary;
-        },
-      });
+      this.events.push(new RxWrapperEvent(r.bytes, pdu));
       const error = this.checkPorts(pdu);
       if (error) {
         this.discard(error);
@@ -118,6 +108,23 @@ export class WrapperLink implements DataLink {
 
   private discard(error: DlmsError): void {
     this.events.push({ type: "discarded", error });
+  }
+}
+
+/** A received PDU for traces: the summary is only built if someone reads it (a class, not a literal with a getter: cheaper to create). */
+class RxWrapperEvent {
+  readonly type = "frame";
+  readonly direction = "rx";
+  private text: string | undefined;
+
+  constructor(
+    readonly bytes: Uint8Array,
+    private readonly pdu: WrapperPdu,
+  ) {}
+
+  get summary(): string {
+    this.text ??= describeWrapper(this.pdu);
+    return this.text;
   }
 }
 

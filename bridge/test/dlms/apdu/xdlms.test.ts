@@ -184,6 +184,36 @@ describe("Get-Response", () => {
   });
 });
 
+describe("encodeApdu's kept writer", () => {
+  const getVoltage: GetRequest = {
+    tag: "get-request",
+    kind: "normal",
+    invoke: invoke1,
+    attribute: { classId: 3, instanceId: REGISTER, attributeId: 2 },
+  };
+
+  it("every call returns its own array: a later encoding does not change an earlier one", () => {
+    const a = encodeApdu({ tag: "rlrq", reason: 0 });
+    const first = toHex(a);
+    const b = encodeApdu(getVoltage);
+    expect(toHex(a)).toBe(first);
+    expect(toHex(b)).toBe("C0 01 C1 00 03 01 01 15 19 00 FF 02 00");
+  });
+
+  it("a long APDU after short ones encodes whole, and short ones after it still do", () => {
+    const before = toHex(encodeApdu(getVoltage));
+    const long: GetResponse = {
+      tag: "get-response",
+      kind: "normal",
+      invoke: invoke1,
+      result: { ok: true, data: { type: "octet-string", value: new Uint8Array(6000).map((_, i) => i & 0xff) } },
+    };
+    const bytes = encodeApdu(long);
+    expect(decodeApdu(bytes)).toEqual(long);
+    expect(toHex(encodeApdu(getVoltage))).toBe(before);
+  });
+});
+
 describe("long PDUs", () => {
   it("encode intact whatever byte makes the output outgrow its first buffer", () => {
     for (let size = 40; size < 300; size++) {

@@ -61,6 +61,34 @@ describe("encodeFrame reproduces captured frames from first principles", () => {
     expect(toHex(frame)).toBe("7E A0 19 03 21 76 4F DC E6 E6 00 C0 01 C2 00 01 00 00 2A 00 00 FF 02 00 A1 7E 7E");
   });
 
+  it("an LLC header given as infoPrefix makes the same frame as the concatenated information field", () => {
+    const llc = fromHex("E6 E6 00");
+    const apdu = fromHex("C0 01 C2 00 01 00 00 2A 00 00 FF 02 00");
+    const frame = encodeFrame({
+      dest: SERVER,
+      src: CLIENT,
+      control: iControl(3, 3, true),
+      info: apdu,
+      infoPrefix: llc,
+    });
+    expect(toHex(frame)).toBe("7E A0 19 03 21 76 4F DC E6 E6 00 C0 01 C2 00 01 00 00 2A 00 00 FF 02 00 A1 7E 7E");
+    expect(toHex(apdu)).toBe("C0 01 C2 00 01 00 00 2A 00 00 FF 02 00"); // the caller's APDU is not touched
+  });
+
+  it("a frame's 1-byte addresses are shared arrays, equal to the wire bytes; longer ones are copies", () => {
+    const info = fromHex("E6 E7 00 C4 01 C1 00 12 00 EB");
+    const a = decodeFrame(encodeFrame({ dest: CLIENT, src: SERVER, control: iControl(0, 1, true), info }));
+    const b = decodeFrame(encodeFrame({ dest: CLIENT, src: SERVER, control: iControl(1, 2, true), info }));
+    expect(toHex(a.dest)).toBe("21");
+    expect(toHex(a.src)).toBe("03");
+    expect(a.dest).toBe(b.dest); // one array for every frame to client 16: no allocation per frame
+    const fourByte = encodeServerAddress(1, 1234);
+    const c = decodeFrame(encodeFrame({ dest: CLIENT, src: fourByte, control: iControl(0, 1, true), info }));
+    const d = decodeFrame(encodeFrame({ dest: CLIENT, src: fourByte, control: iControl(0, 1, true), info }));
+    expect(toHex(c.src)).toBe(toHex(fourByte));
+    expect(c.src).not.toBe(d.src);
+  });
+
   it("a server segment: format A8 (segmented), F set, 2-byte server address", () => {
     const dest = encodeServerAddress(1, 17, 2);
     const frame = encodeFrame({ dest, src: CLIENT, control: uControl("SNRM", true) });

@@ -1,0 +1,74 @@
+// Bytes the client allocates per GET-normal on one association (HDLC and wrapper), by allocation site: every
+// allocation on the hot path is CPU (allocation, initialisation, scavenges) and, in the bridge, more garbage per
+// poll. The real DlmsClient over TCP to the simulator in another process; V8's sampling heap profiler counts every
+// sampled allocation. Run with `node --no-turbo-inlining` to see inlined callees as their own sites.
+// Run: make build && node --no-turbo-inlining --import tsx bench/get-alloc.ts   (env: GETS=20000 TOP=20)
+import { Session } from "node:inspector/promises";
+import { DlmsClient } from "../bridge/src/client/client.js";
+import { parseObis } from "../bridge/src/dlms/cosem/obis.js";
+import { TcpTransport } from "../bridge/src/transport/tcp.js";
+import { CLI, freePort, start, stop, waitForPort } from "./lib.js";
+
+const GETS = Number(process.env.GETS ?? 20_000);
+const TOP = Number(process.env.TOP ?? 20);
+
+interface ProfileNode {
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  selfSize: number;
+  children: ProfileNode[];
+}
+
+async function bytesPerGet(kind: "hdlc" | "wrapper", port: number): Promise<{ perGet: number; sites: string[] }> {
+  const client = new DlmsClient({
+    transport: new TcpTransport({ host: "127.0.0.1", port, connectTimeoutMs: 5000 }),
+    link: { kind, clientAddress: 16, serverAddress: { logical: 1 } },
+    auth: { mechanism: "none" },
+    timeoutMs: 5000,
+  });
+  await client.connect();
+  const voltage = { classId: 3, instanceId: parseObis("1.0.32.7.0.255"), attributeId: 2 };
+  for (let i = 0; i < 5000; i++) await client.get(voltage); // warm-up: optimized code, as in a long-running bridge
+  const session = new Session();
+  session.connect();
+  await session.post("HeapProfiler.enable");
+  await session.post("HeapProfiler.startSampling", {
+    samplingInterval: 512,
+    includeObjectsCollectedByMajorGC: true,
+    includeObjectsCollectedByMinorGC: true,
+  });
+  for (let i = 0; i < GETS; i++) await client.get(voltage);
+  const { profile } = (await session.post("HeapProfiler.stopSampling")) as { profile: { head: ProfileNode } };
+  session.disconnect();
+  await client.release();
+  const bySite = new Map<string, number>();
+  let total = 0;
+  const walk = (node: ProfileNode, caller: string) => {
+    const f = node.callFrame;
+    const name = `${f.functionName || "(anonymous)"} ${f.url.replace(/^.*\/(bridge\/src|node_modules)\//, "")}`;
+    if (node.selfSize > 0) {
+      const key = `${name} <- ${caller}`;
+      bySite.set(key, (bySite.get(key) ?? 0) + node.selfSize);
+      total += node.selfSize;
+    }
+    for (const child of node.children) walk(child, name);
+  };
+  walk(profile.head, "");
+  const sites = [...bySite]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, TOP)
+    .map(([k, v]) => `${(v / GETS).toFixed(0).padStart(6)} B  ${k}`);
+  return { perGet: Math.round(total / GETS), sites };
+}
+
+const [hdlcPort, wrapperPort] = [await freePort(), await freePort()];
+const sim = start("node", [CLI, "sim", "--port", String(hdlcPort), "--wrapper-port", String(wrapperPort), "--log-level", "warn"]);
+try {
+  await Promise.all([waitForPort(hdlcPort), waitForPort(wrapperPort)]);
+  for (const [kind, port] of [["hdlc", hdlcPort], ["wrapper", wrapperPort]] as const) {
+    const { perGet, sites } = await bytesPerGet(kind, port);
+    console.log(`${kind}: ${perGet} bytes allocated per GET-normal (${GETS} GETs)\n${sites.join("\n")}`);
+  }
+} finally {
+  await stop(sim);
+}
+process.exit(0);
