@@ -12,6 +12,7 @@ import { ServerAssociation } from "../dlms/server/association.js";
 import { SecureServerAssociation } from "../dlms/server/secure-association.js";
 import { WrapperLink } from "../dlms/wrapper/link.js";
 import type { Logger } from "../log.js";
+import { socketChunk } from "../transport/socket-bytes.js";
 import { describeTarget, type FirstFrameTarget, hdlcTarget, wrapperSourceWPort, wrapperTarget } from "./first-frame.js";
 import { withFrameCounter } from "./frame-counter.js";
 import { type MeterSlot, StaleLink } from "./meter-slot.js";
@@ -335,7 +336,7 @@ export class MeterConnection {
 
   private send(frame: Uint8Array): void {
     if (this.closed) return;
-    this.socket.write(this.meter!.faults.frameToSend(frame, this.ctx.transport));
+    this.socket.write(socketChunk(this.meter!.faults.frameToSend(frame, this.ctx.transport)));
     this.meter!.stats.framesOut += 1;
   }
 

@@ -1,5 +1,6 @@
 // TCP transport over node:net: bytes in and out, nothing else (framing belongs to the sans-IO core).
 import { type OnReadOpts, Socket, type SocketConstructorOpts } from "node:net";
+import { copyOut, socketChunk } from "./socket-bytes.js";
 import { type Transport, TransportError, type TransportEvent } from "./types.js";
 
 /**
@@ -39,7 +40,7 @@ export class TcpTransport implements Transport {
           buffer: sharedReadBuffer,
           // Copied out: the handler owns what it gets, and the next read overwrites the buffer.
           callback: (nread, buffer) => {
-            this.handler({ type: "data", bytes: new Uint8Array(buffer.subarray(0, nread)) });
+            this.handler({ type: "data", bytes: copyOut(buffer, nread) });
             return true; // keep reading
           },
         },
@@ -75,7 +76,7 @@ export class TcpTransport implements Transport {
 
   write(bytes: Uint8Array): void {
     if (!this.socket || this.socket.destroyed) throw new TransportError("closed", "write on a closed connection");
-    this.socket.write(bytes);
+    this.socket.write(socketChunk(bytes));
   }
 
   close(): void {
