@@ -18,7 +18,7 @@ interface ProfileNode {
   children: ProfileNode[];
 }
 
-async function bytesPerGet(kind: "hdlc" | "wrapper", port: number): Promise<{ perGet: number; sites: string[] }> {
+async function bytesPerGet(kind: "hdlc" | "wrapper", port: number, gets: number): Promise<{ perGet: number; sites: string[] }> {
   const client = new DlmsClient({
     transport: new TcpTransport({ host: "127.0.0.1", port, connectTimeoutMs: 5000 }),
     link: { kind, clientAddress: 16, serverAddress: { logical: 1 } },
@@ -36,7 +36,7 @@ async function bytesPerGet(kind: "hdlc" | "wrapper", port: number): Promise<{ pe
     includeObjectsCollectedByMajorGC: true,
     includeObjectsCollectedByMinorGC: true,
   });
-  for (let i = 0; i < GETS; i++) await client.get(voltage);
+  for (let i = 0; i < gets; i++) await client.get(voltage);
   const { profile } = (await session.post("HeapProfiler.stopSampling")) as { profile: { head: ProfileNode } };
   session.disconnect();
   await client.release();
@@ -56,19 +56,26 @@ async function bytesPerGet(kind: "hdlc" | "wrapper", port: number): Promise<{ pe
   const sites = [...bySite]
     .sort((a, b) => b[1] - a[1])
     .slice(0, TOP)
-    .map(([k, v]) => `${(v / GETS).toFixed(0).padStart(6)} B  ${k}`);
-  return { perGet: Math.round(total / GETS), sites };
+    .map(([k, v]) => `${(v / gets).toFixed(0).padStart(6)} B  ${k}`);
+  return { perGet: Math.round(total / gets), sites };
 }
 
-const [hdlcPort, wrapperPort] = [await freePort(), await freePort()];
-const sim = start("node", [CLI, "sim", "--port", String(hdlcPort), "--wrapper-port", String(wrapperPort), "--log-level", "warn"]);
-try {
-  await Promise.all([waitForPort(hdlcPort), waitForPort(wrapperPort)]);
-  for (const [kind, port] of [["hdlc", hdlcPort], ["wrapper", wrapperPort]] as const) {
-    const { perGet, sites } = await bytesPerGet(kind, port);
-    console.log(`${kind}: ${perGet} bytes allocated per GET-normal (${GETS} GETs)\n${sites.join("\n")}`);
+/** Bytes allocated per GET-normal, HDLC and wrapper, with the top allocation sites (make bench uses the totals). */
+export async function runGetAlloc(gets = GETS): Promise<Record<"hdlc" | "wrapper", { perGet: number; sites: string[] }>> {
+  const [hdlcPort, wrapperPort] = [await freePort(), await freePort()];
+  const sim = start("node", [CLI, "sim", "--port", String(hdlcPort), "--wrapper-port", String(wrapperPort), "--log-level", "warn"]);
+  try {
+    await Promise.all([waitForPort(hdlcPort), waitForPort(wrapperPort)]);
+    return { hdlc: await bytesPerGet("hdlc", hdlcPort, gets), wrapper: await bytesPerGet("wrapper", wrapperPort, gets) };
+  } finally {
+    await stop(sim);
   }
-} finally {
-  await stop(sim);
 }
-process.exit(0);
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const result = await runGetAlloc();
+  for (const kind of ["hdlc", "wrapper"] as const) {
+    console.log(`${kind}: ${result[kind].perGet} bytes allocated per GET-normal (${GETS} GETs)\n${result[kind].sites.join("\n")}`);
+  }
+  process.exit(0);
+}

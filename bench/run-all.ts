@@ -2,6 +2,7 @@
 // give the long versions; BENCHMARKS.md has the method and the long results).
 import { runCodec } from "./codec.js";
 import { runFullPath } from "./full-path.js";
+import { runGetAlloc } from "./get-alloc.js";
 import { runGetCpu } from "./get-cpu.js";
 import { runScrape } from "./scrape.js";
 import { machineLoad } from "./lib.js";
@@ -38,6 +39,10 @@ for (const t of ["hdlc", "wrapper"] as const) {
     `${g.oldRoundTripsPerReading} / 1 = ${g.oldRoundTripsPerReading}x`,
   );
 }
+
+console.error("bytes allocated per GET-normal (client)...");
+const alloc = await runGetAlloc(5000);
+add("bytes allocated per GET-normal, HDLC / wrapper (client, JS heap)", `${alloc.hdlc.perGet} / ${alloc.wrapper.perGet} B`);
 
 console.error("one /metrics scrape at 10,000 meters, prom-client series vs ours...");
 const scrape = await runScrape(10_000, 1);
