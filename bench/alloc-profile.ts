@@ -10,14 +10,10 @@
 // Run: make build && node --no-turbo-inlining --import tsx bench/alloc-profile.ts
 //   env: METERS (2000), INTERVAL_MS (2000), WARMUP_S (20), PROFILE_S (30), TOP (30), SAMPLING_BYTES (4096),
 //        CALLERS=<function name> (also list the three frames above each allocation site of that name)
-import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
 import { constants, PerformanceObserver } from "node:perf_hooks";
 import { getHeapSpaceStatistics } from "node:v8";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { freePort, metricValue, sleep, waitForPort } from "./lib.js";
+import { metricValue, sleep, startBridgeInProcess } from "./lib.js";
 
 const METERS = Number(process.env.METERS ?? 2000);
 const INTERVAL_MS = Number(process.env.INTERVAL_MS ?? 2000);
@@ -27,8 +23,6 @@ const TOP = Number(process.env.TOP ?? 30);
 const SAMPLING_BYTES = Number(process.env.SAMPLING_BYTES ?? 4096);
 const CALLERS = process.env.CALLERS;
 const callers = new Map<string, number>();
-const DIST = new URL("../bridge/dist/", import.meta.url);
-const CLI = new URL("../bridge/bin/dlms-bridge.js", import.meta.url).pathname;
 
 interface ProfileNode {
   callFrame: { functionName: string; url: string; lineNumber: number };
@@ -67,35 +61,8 @@ function table(title: string, map: Map<string, number>, total: number, seconds: 
   return `${title} (${(total / 2 ** 20).toFixed(1)} MB sampled over ${seconds} s)\n${lines.join("\n")}`;
 }
 
-const children: ChildProcess[] = [];
-const dir = mkdtempSync(join(tmpdir(), "dlms-alloc-"));
+const { app, cleanup } = await startBridgeInProcess({ meters: METERS, intervalMs: INTERVAL_MS, name: "alloc-profile" });
 try {
-  const [mqttPort, simPort] = [await freePort(), await freePort()];
-  writeFileSync(join(dir, "mosquitto.conf"), `listener ${mqttPort} 127.0.0.1\nallow_anonymous true\npersistence false\n`);
-  children.push(spawn("mosquitto", ["-c", join(dir, "mosquitto.conf")], { stdio: "ignore" }));
-  children.push(
-    spawn("node", [CLI, "sim", "--port", String(simPort), "--count", String(METERS), "--shared-port", "--log-level", "warn"], {
-      stdio: ["ignore", "ignore", "inherit"],
-    }),
-  );
-  await Promise.all([waitForPort(mqttPort), waitForPort(simPort)]);
-  const env: NodeJS.ProcessEnv = {
-    MQTT_URL: `mqtt://127.0.0.1:${mqttPort}`,
-    HTTP_PORT: "0",
-    HTTP_HOST: "127.0.0.1",
-    DB_PATH: join(dir, "bridge.db"),
-    LOG_LEVEL: "warn",
-    MQTT_CLIENT_ID: "dlms-bridge-alloc-profile",
-  };
-  for (let i = 0; i < METERS; i++) {
-    env[`METER_M${i}`] = `hdlc://127.0.0.1:${simPort}?physical=${16 + i}&interval=${INTERVAL_MS}ms&timeout=5s`;
-  }
-  const { loadConfig } = (await import(new URL("config/load.js", DIST).href)) as typeof import("../bridge/src/config/load.js");
-  const { createLogger } = (await import(new URL("log.js", DIST).href)) as typeof import("../bridge/src/log.js");
-  const { startBridge } = (await import(new URL("app.js", DIST).href)) as typeof import("../bridge/src/app.js");
-  const loaded = loadConfig(env);
-  if (!loaded.ok) throw new Error(loaded.errors.join("; "));
-  const app = await startBridge(loaded.config, createLogger("warn", "alloc-profile"));
   await sleep(WARMUP_S * 1000);
 
   const session = new Session();
@@ -143,7 +110,6 @@ try {
   console.log(table("by the innermost bridge frame", ours, total, PROFILE_S));
   if (CALLERS) console.log(table(`callers of ${CALLERS}`, callers, total, PROFILE_S));
 } finally {
-  for (const c of children) c.kill("SIGKILL");
-  rmSync(dir, { recursive: true, force: true });
+  cleanup();
 }
 process.exit(0);

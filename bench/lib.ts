@@ -1,6 +1,6 @@
 // Shared plumbing of the benchmarks: child processes (broker, simulator, bridge), /proc readings, quantiles.
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -211,3 +211,56 @@ export function machineLoad(): string {
 }
 
 process.on("exit", killAll);
+
+/** A bridge running in the caller's process (from bridge/dist), with its simulator and Mosquitto as processes. */
+export interface InProcessBridge {
+  app: Awaited<ReturnType<typeof import("../bridge/src/app.js").startBridge>>;
+  /** Kills the simulator and the broker and removes the temp dir (stop the app first). */
+  cleanup(): void;
+}
+
+/**
+ * Starts `meters` simulated meters (one simulator process, one port), a Mosquitto, and the bridge IN this process,
+ * so the caller can sample its heap (process.memoryUsage, the inspector) directly. The bridge's own code comes from
+ * bridge/dist (`make build`).
+ */
+export async function startBridgeInProcess(opts: { meters: number; intervalMs: number; name: string }): Promise<InProcessBridge> {
+  const dir = mkdtempSync(join(tmpdir(), `dlms-${opts.name}-`));
+  const own: ChildProcess[] = [];
+  const cleanup = () => {
+    for (const c of own) c.kill("SIGKILL");
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    const [mqttPort, simPort] = [await freePort(), await freePort()];
+    writeFileSync(join(dir, "mosquitto.conf"), `listener ${mqttPort} 127.0.0.1\nallow_anonymous true\npersistence false\n`);
+    own.push(spawn("mosquitto", ["-c", join(dir, "mosquitto.conf")], { stdio: "ignore" }));
+    own.push(
+      spawn("node", [CLI, "sim", "--port", String(simPort), "--count", String(opts.meters), "--shared-port", "--log-level", "warn"], {
+        stdio: ["ignore", "ignore", "inherit"],
+      }),
+    );
+    await Promise.all([waitForPort(mqttPort), waitForPort(simPort)]);
+    const env: NodeJS.ProcessEnv = {
+      MQTT_URL: `mqtt://127.0.0.1:${mqttPort}`,
+      HTTP_PORT: "0",
+      HTTP_HOST: "127.0.0.1",
+      DB_PATH: join(dir, "bridge.db"),
+      LOG_LEVEL: "warn",
+      MQTT_CLIENT_ID: `dlms-bridge-${opts.name}`,
+    };
+    for (let i = 0; i < opts.meters; i++) {
+      env[`METER_M${i}`] = `hdlc://127.0.0.1:${simPort}?physical=${16 + i}&interval=${opts.intervalMs}ms&timeout=5s`;
+    }
+    const dist = new URL("../bridge/dist/", import.meta.url);
+    const { loadConfig } = (await import(new URL("config/load.js", dist).href)) as typeof import("../bridge/src/config/load.js");
+    const { createLogger } = (await import(new URL("log.js", dist).href)) as typeof import("../bridge/src/log.js");
+    const { startBridge } = (await import(new URL("app.js", dist).href)) as typeof import("../bridge/src/app.js");
+    const loaded = loadConfig(env);
+    if (!loaded.ok) throw new Error(loaded.errors.join("; "));
+    return { app: await startBridge(loaded.config, createLogger("warn", opts.name)), cleanup };
+  } catch (error) {
+    cleanup();
+    throw error;
+  }
+}

@@ -9,11 +9,8 @@
 //        SCRAPE_SECONDS (15: GET /metrics this often, as Prometheus does in the compose stack; 0: never)
 //   compare allocators: MALLOC_ARENA_MAX=2 node --expose-gc --import tsx bench/soak-memory.ts
 
-import { type ChildProcess, spawn } from "node:child_process";
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
+import { sleep, startBridgeInProcess } from "./lib.js";
 
 const MINUTES = Number(process.env.SOAK_MINUTES ?? 10);
 const METERS = Number(process.env.METERS ?? 20);
@@ -22,20 +19,8 @@ const SAMPLE_SECONDS = Number(process.env.SAMPLE_SECONDS ?? 30);
 const CSV = process.env.SOAK_CSV;
 const FORCE_GC = process.env.SOAK_GC !== "0";
 const SCRAPE_SECONDS = Number(process.env.SCRAPE_SECONDS ?? 15);
-const DIST = new URL("../bridge/dist/", import.meta.url);
-const CLI = new URL("../bridge/bin/dlms-bridge.js", import.meta.url).pathname;
-const dir = mkdtempSync(join(tmpdir(), "dlms-soak-"));
-const children: ChildProcess[] = [];
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
+/** Stops the simulator and broker and removes the temp dir (set once they are started). */
+let stopAll = () => {};
 
 function statusKb(field: string): number {
   const m = readFileSync("/proc/self/status", "utf8").match(new RegExp(`${field}:\\s+(\\d+) kB`));
@@ -91,33 +76,8 @@ function slopePerHour(samples: Sample[], key: keyof Sample): number {
 
 async function main() {
   if (!(globalThis as { gc?: unknown }).gc) console.error("warning: run with node --expose-gc for exact heap samples");
-  const [mqttPort, simPort] = [await freePort(), await freePort()];
-  writeFileSync(join(dir, "mosquitto.conf"), `listener ${mqttPort} 127.0.0.1\nallow_anonymous true\npersistence false\n`);
-  children.push(spawn("mosquitto", ["-c", join(dir, "mosquitto.conf")], { stdio: "ignore" }));
-  children.push(
-    spawn("node", [CLI, "sim", "--port", String(simPort), "--count", String(METERS), "--shared-port", "--log-level", "warn"], {
-      stdio: ["ignore", "ignore", "inherit"],
-    }),
-  );
-  await sleep(1500);
-
-  const env: NodeJS.ProcessEnv = {
-    MQTT_URL: `mqtt://127.0.0.1:${mqttPort}`,
-    HTTP_PORT: "0",
-    HTTP_HOST: "127.0.0.1",
-    DB_PATH: join(dir, "bridge.db"),
-    LOG_LEVEL: "warn",
-    MQTT_CLIENT_ID: "dlms-bridge-soak",
-  };
-  for (let i = 0; i < METERS; i++) {
-    env[`METER_M${i}`] = `hdlc://127.0.0.1:${simPort}?physical=${16 + i}&interval=${INTERVAL_MS}ms&timeout=5s`;
-  }
-  const { loadConfig } = (await import(new URL("config/load.js", DIST).href)) as typeof import("../bridge/src/config/load.js");
-  const { createLogger } = (await import(new URL("log.js", DIST).href)) as typeof import("../bridge/src/log.js");
-  const { startBridge } = (await import(new URL("app.js", DIST).href)) as typeof import("../bridge/src/app.js");
-  const loaded = loadConfig(env);
-  if (!loaded.ok) throw new Error(loaded.errors.join("; "));
-  const app = await startBridge(loaded.config, createLogger("warn", "soak"));
+  const { app, cleanup } = await startBridgeInProcess({ meters: METERS, intervalMs: INTERVAL_MS, name: "soak" });
+  stopAll = cleanup;
 
   // The scrape is part of production's memory: at 10,000 meters it is the largest single allocation.
   let scrapes = 0;
@@ -183,6 +143,5 @@ main()
     process.exitCode = 1;
   })
   .finally(() => {
-    for (const c of children) c.kill("SIGKILL");
-    rmSync(dir, { recursive: true, force: true });
+    stopAll();
   });

@@ -46,3 +46,24 @@ export interface DataLink {
    */
   poll?(): void;
 }
+
+/**
+ * The "frame" event of a received frame or PDU. Its trace summary is built only when someone reads it (most frames
+ * are never traced). It is a class, not an object literal with a getter: a literal with an accessor is slow to create.
+ */
+export class RxFrameEvent<F> {
+  readonly type = "frame";
+  readonly direction = "rx";
+  private text: string | undefined;
+
+  constructor(
+    readonly bytes: Uint8Array,
+    private readonly frame: F,
+    private readonly describe: (frame: F) => string,
+  ) {}
+
+  get summary(): string {
+    this.text ??= this.describe(this.frame);
+    return this.text;
+  }
+}

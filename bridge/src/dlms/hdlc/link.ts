@@ -7,7 +7,7 @@
 import { joinBytes } from "../codec/bytes.js";
 import { ByteReader } from "../codec/reader.js";
 import { DecodeError, type DlmsError, LocalProtocolError, SizeLimitError } from "../errors.js";
-import type { DataLink, HdlcParameters, LinkEvent } from "../link.js";
+import { type DataLink, type HdlcParameters, type LinkEvent, RxFrameEvent } from "../link.js";
 import {
   type AddressSize,
   decodeAddress,
@@ -439,23 +439,6 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
-/** The "frame" event; its trace summary is only built if someone reads it (most frames are never traced). */
-class RxFrameEvent {
-  readonly type = "frame";
-  readonly direction = "rx";
-  private text: string | undefined;
-
-  constructor(
-    readonly bytes: Uint8Array,
-    private readonly frame: HdlcFrame,
-  ) {}
-
-  get summary(): string {
-    this.text ??= describeFrame(this.frame);
-    return this.text;
-  }
-}
-
 function frameEvent(bytes: Uint8Array, frame: HdlcFrame): LinkEvent {
-  return new RxFrameEvent(bytes, frame);
+  return new RxFrameEvent(bytes, frame, describeFrame);
 }

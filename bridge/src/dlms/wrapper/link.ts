@@ -3,7 +3,7 @@
 // whose source wPort it learns and answers to. PDUs for another wPort are discarded (bad-address).
 
 import { DecodeError, type DlmsError, LocalProtocolError } from "../errors.js";
-import type { DataLink, LinkEvent } from "../link.js";
+import { type DataLink, type LinkEvent, RxFrameEvent } from "../link.js";
 import { encodeWrapper, MAX_WRAPPER_PAYLOAD, WrapperDeframer, type WrapperPdu } from "./header.js";
 
 export interface WrapperLinkOptions {
@@ -62,7 +62,7 @@ export class WrapperLink implements DataLink {
         continue;
       }
       const pdu = r.frame;
-      this.events.push(new RxWrapperEvent(r.bytes, pdu));
+      this.events.push(new RxFrameEvent(r.bytes, pdu, describeWrapper));
       const error = this.checkPorts(pdu);
       if (error) {
         this.discard(error);
@@ -108,23 +108,6 @@ export class WrapperLink implements DataLink {
 
   private discard(error: DlmsError): void {
     this.events.push({ type: "discarded", error });
-  }
-}
-
-/** A received PDU for traces: the summary is only built if someone reads it (a class, not a literal with a getter: cheaper to create). */
-class RxWrapperEvent {
-  readonly type = "frame";
-  readonly direction = "rx";
-  private text: string | undefined;
-
-  constructor(
-    readonly bytes: Uint8Array,
-    private readonly pdu: WrapperPdu,
-  ) {}
-
-  get summary(): string {
-    this.text ??= describeWrapper(this.pdu);
-    return this.text;
   }
 }
 
