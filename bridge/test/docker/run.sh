@@ -119,10 +119,10 @@ echo "$metrics" | grep -E '^dlms_bridge_meter_up\{meter="sim1"\} 1$' >/dev/null 
 
 log "bridge image: readings delivered"
 
-# The image's young-generation cap (NODE_OPTIONS=--max-semi-space-size=32) is in the running bridge's environment
-# and takes effect: under an allocation loop that makes V8 grow its new space, Node 24 uncapped reaches 128 MB,
-# capped 64 MB (2 x 32).
-opts=$(docker exec "$PREFIX-bridge" node -e "
+# The image's memory settings reach the running bridge process: the young-generation cap
+# (NODE_OPTIONS=--max-semi-space-size=32) is in its environment and takes effect (under an allocation loop that makes
+# V8 grow its new space, Node 24 uncapped reaches 128 MB, capped 64 MB), and jemalloc is its C allocator.
+proc=$(docker exec "$PREFIX-bridge" node -e "
 const fs = require('fs');
 for (const d of fs.readdirSync('/proc')) {
   if (!/^[0-9]+$/.test(d) || d === String(process.pid)) continue;
@@ -130,13 +130,15 @@ for (const d of fs.readdirSync('/proc')) {
   try { cmd = fs.readFileSync('/proc/' + d + '/cmdline', 'utf8'); } catch { continue; }
   if (!cmd.includes('dlms-bridge.js')) continue;
   const env = fs.readFileSync('/proc/' + d + '/environ', 'utf8').split(String.fromCharCode(0));
-  console.log((env.find((l) => l.startsWith('NODE_OPTIONS=')) ?? '').slice(13));
+  const opts = (env.find((l) => l.startsWith('NODE_OPTIONS=')) ?? '').slice(13);
+  const jemalloc = fs.readFileSync('/proc/' + d + '/maps', 'utf8').includes('libjemalloc');
+  console.log(opts + ' jemalloc=' + jemalloc);
   break;
 }" 2>/dev/null || true)
-[ "$opts" = "--max-semi-space-size=32" ] || { log "FAIL: the bridge process has NODE_OPTIONS='$opts', expected --max-semi-space-size=32"; exit 1; }
+[ "$proc" = "--max-semi-space-size=32 jemalloc=true" ] || { log "FAIL: the bridge process has '$proc', expected NODE_OPTIONS=--max-semi-space-size=32 and jemalloc loaded"; exit 1; }
 new_space=$(docker exec "$PREFIX-bridge" node -e "const v8=require('v8');let k=[],m=0;for(let i=0;i<8e6;i++){k.push({a:i,b:[i]});if(k.length>1e6)k=k.slice(5e5);if(i%1e4===0){const s=v8.getHeapSpaceStatistics().find(x=>x.space_name==='new_space').space_size;if(s>m)m=s}}console.log(m/2**20)")
 [ "${new_space%.*}" -le 64 ] || { log "FAIL: V8's new space grew to $new_space MB in the image (cap 64 MB)"; exit 1; }
-log "young generation capped: NODE_OPTIONS=$opts, new space at most $new_space MB under an allocation loop"
+log "bridge process: NODE_OPTIONS and allocator '$proc'; new space at most $new_space MB under an allocation loop"
 
 # ---- The compose wiring without Compose: the services on a private network under their compose names, with the
 # repository's unmodified configs (mosquitto.conf on 1884, .env.example's METER_SIM1=hdlc://simulator:4059,
