@@ -10,10 +10,9 @@
 // Run: make build && node --no-turbo-inlining --import tsx bench/alloc-profile.ts
 //   env: METERS (2000), INTERVAL_MS (2000), WARMUP_S (20), PROFILE_S (30), TOP (30), SAMPLING_BYTES (4096),
 //        CALLERS=<function name> (also list the three frames above each allocation site of that name)
-import { Session } from "node:inspector/promises";
 import { constants, PerformanceObserver } from "node:perf_hooks";
 import { getHeapSpaceStatistics } from "node:v8";
-import { metricValue, sleep, startBridgeInProcess } from "./lib.js";
+import { metricValue, type ProfileNode, sampleAllocations, sleep, startBridgeInProcess } from "./lib.js";
 
 const METERS = Number(process.env.METERS ?? 2000);
 const INTERVAL_MS = Number(process.env.INTERVAL_MS ?? 2000);
@@ -24,11 +23,6 @@ const SAMPLING_BYTES = Number(process.env.SAMPLING_BYTES ?? 4096);
 const CALLERS = process.env.CALLERS;
 const callers = new Map<string, number>();
 
-interface ProfileNode {
-  callFrame: { functionName: string; url: string; lineNumber: number };
-  selfSize: number;
-  children: ProfileNode[];
-}
 
 /** Bytes by allocation site (function at file:line), and by the first frame of the bridge's own code above it. */
 function bySite(root: ProfileNode): { site: Map<string, number>; ours: Map<string, number>; total: number } {
@@ -65,14 +59,6 @@ const { app, cleanup } = await startBridgeInProcess({ meters: METERS, intervalMs
 try {
   await sleep(WARMUP_S * 1000);
 
-  const session = new Session();
-  session.connect();
-  await session.post("HeapProfiler.enable");
-  await session.post("HeapProfiler.startSampling", {
-    samplingInterval: SAMPLING_BYTES,
-    includeObjectsCollectedByMajorGC: true,
-    includeObjectsCollectedByMinorGC: true,
-  });
   const before = process.memoryUsage();
   const gcs = { minor: 0, major: 0 };
   const observer = new PerformanceObserver((list) => {
@@ -83,20 +69,20 @@ try {
     }
   });
   observer.observe({ entryTypes: ["gc"] });
-  await sleep(PROFILE_S * 1000);
+  const head = await sampleAllocations(async () => {
+    await sleep(PROFILE_S * 1000);
+  }, SAMPLING_BYTES);
   observer.disconnect();
   const newSpace = getHeapSpaceStatistics().find((s) => s.space_name === "new_space");
-  const { profile } = (await session.post("HeapProfiler.stopSampling")) as { profile: { head: ProfileNode } };
   const after = process.memoryUsage();
   const up = app.engine.status().filter((s) => s.up).length;
   // How long a poll takes (its objects live at least that long): the read-duration histogram's mean.
   const metrics = await (await fetch(`http://127.0.0.1:${app.httpPort}/metrics`)).text();
   const readSum = metricValue(metrics, "dlms_bridge_read_duration_seconds_sum");
   const readCount = metricValue(metrics, "dlms_bridge_read_duration_seconds_count");
-  session.disconnect();
   await app.stop(2000);
 
-  const { site, ours, total } = bySite(profile.head);
+  const { site, ours, total } = bySite(head);
   console.log(
     `${METERS} meters (${up} up) every ${INTERVAL_MS} ms = ${((1000 * METERS) / INTERVAL_MS).toFixed(0)} polls/s; ` +
       `heapUsed ${(before.heapUsed / 2 ** 20).toFixed(0)} -> ${(after.heapUsed / 2 ** 20).toFixed(0)} MB over the profile; ` +
@@ -110,6 +96,6 @@ try {
   console.log(table("by the innermost bridge frame", ours, total, PROFILE_S));
   if (CALLERS) console.log(table(`callers of ${CALLERS}`, callers, total, PROFILE_S));
 } finally {
-  cleanup();
+  await cleanup();
 }
 process.exit(0);

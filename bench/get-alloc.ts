@@ -3,42 +3,20 @@
 // poll. The real DlmsClient over TCP to the simulator in another process; V8's sampling heap profiler counts every
 // sampled allocation. Run with `node --no-turbo-inlining` to see inlined callees as their own sites.
 // Run: make build && node --no-turbo-inlining --import tsx bench/get-alloc.ts   (env: GETS=20000 TOP=20)
-import { Session } from "node:inspector/promises";
-import { DlmsClient } from "../bridge/src/client/client.js";
 import { parseObis } from "../bridge/src/dlms/cosem/obis.js";
-import { TcpTransport } from "../bridge/src/transport/tcp.js";
-import { CLI, freePort, start, stop, waitForPort } from "./lib.js";
+import { newClient } from "./get-cpu.js";
+import { CLI, freePort, type ProfileNode, sampleAllocations, start, stop, waitForPort } from "./lib.js";
 
 const GETS = Number(process.env.GETS ?? 20_000);
 const TOP = Number(process.env.TOP ?? 20);
 
-interface ProfileNode {
-  callFrame: { functionName: string; url: string; lineNumber: number };
-  selfSize: number;
-  children: ProfileNode[];
-}
-
 async function bytesPerGet(kind: "hdlc" | "wrapper", port: number, gets: number): Promise<{ perGet: number; sites: string[] }> {
-  const client = new DlmsClient({
-    transport: new TcpTransport({ host: "127.0.0.1", port, connectTimeoutMs: 5000 }),
-    link: { kind, clientAddress: 16, serverAddress: { logical: 1 } },
-    auth: { mechanism: "none" },
-    timeoutMs: 5000,
-  });
-  await client.connect();
+  const client = await newClient(port, { kind, clientAddress: 16, serverAddress: { logical: 1 } });
   const voltage = { classId: 3, instanceId: parseObis("1.0.32.7.0.255"), attributeId: 2 };
   for (let i = 0; i < 5000; i++) await client.get(voltage); // warm-up: optimized code, as in a long-running bridge
-  const session = new Session();
-  session.connect();
-  await session.post("HeapProfiler.enable");
-  await session.post("HeapProfiler.startSampling", {
-    samplingInterval: 512,
-    includeObjectsCollectedByMajorGC: true,
-    includeObjectsCollectedByMinorGC: true,
-  });
-  for (let i = 0; i < gets; i++) await client.get(voltage);
-  const { profile } = (await session.post("HeapProfiler.stopSampling")) as { profile: { head: ProfileNode } };
-  session.disconnect();
+  const head = await sampleAllocations(async () => {
+    for (let i = 0; i < gets; i++) await client.get(voltage);
+  }, 512);
   await client.release();
   const bySite = new Map<string, number>();
   let total = 0;
@@ -52,7 +30,7 @@ async function bytesPerGet(kind: "hdlc" | "wrapper", port: number, gets: number)
     }
     for (const child of node.children) walk(child, name);
   };
-  walk(profile.head, "");
+  walk(head, "");
   const sites = [...bySite]
     .sort((a, b) => b[1] - a[1])
     .slice(0, TOP)

@@ -36,7 +36,8 @@ function cpuMicros(since: NodeJS.CpuUsage): number {
   return d.user + d.system;
 }
 
-async function newClient(port: number, link: LinkSettings): Promise<DlmsClient> {
+/** A DlmsClient connected (and associated, no authentication) to the simulator at 127.0.0.1:port. */
+export async function newClient(port: number, link: LinkSettings): Promise<DlmsClient> {
   const c = new DlmsClient({
     transport: new TcpTransport({ host: "127.0.0.1", port, connectTimeoutMs: 5000 }),
     link,

@@ -1,6 +1,7 @@
 // Shared plumbing of the benchmarks: child processes (broker, simulator, bridge), /proc readings, quantiles.
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { Session } from "node:inspector/promises";
 import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -84,6 +85,25 @@ export interface BridgeRun {
   metrics(): Promise<string>;
 }
 
+/** METER_M0.. lines for `meters` simulator meters on one port (HDLC physical addresses 16.., wrapper servers 1..). */
+function meterEnv(opts: {
+  simPort: number;
+  meters: number;
+  intervalMs: number;
+  meterQuery?: string;
+  transport?: "hdlc" | "wrapper";
+}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  const q = opts.meterQuery ?? "timeout=5s";
+  for (let i = 0; i < opts.meters; i++) {
+    env[`METER_M${i}`] =
+      opts.transport === "wrapper"
+        ? `wrapper://127.0.0.1:${opts.simPort}?server=${1 + i}&interval=${opts.intervalMs}ms&${q}`
+        : `hdlc://127.0.0.1:${opts.simPort}?physical=${16 + i}&interval=${opts.intervalMs}ms&${q}`;
+  }
+  return env;
+}
+
 /** `dlms-bridge run` reading `meters` simulator meters (physical addresses 16..) at `intervalMs`. */
 export async function startBridge(opts: {
   dir: string;
@@ -107,13 +127,7 @@ export async function startBridge(opts: {
     ...Object.fromEntries((process.env.BRIDGE_ENV ?? "").split(" ").filter(Boolean).map((kv) => kv.split("=", 2))),
     ...opts.env,
   };
-  const q = opts.meterQuery ?? "timeout=5s";
-  for (let i = 0; i < opts.meters; i++) {
-    env[`METER_M${i}`] =
-      opts.transport === "wrapper"
-        ? `wrapper://127.0.0.1:${opts.simPort}?server=${1 + i}&interval=${opts.intervalMs}ms&${q}`
-        : `hdlc://127.0.0.1:${opts.simPort}?physical=${16 + i}&interval=${opts.intervalMs}ms&${q}`;
-  }
+  Object.assign(env, meterEnv(opts));
   const envFile = join(opts.dir, "bench.env"); // empty: the meters come from the environment
   writeFileSync(envFile, "");
   // BRIDGE_NODE_ARGS (e.g. "--max-semi-space-size=4") reaches every bench that spawns the bridge: V8 flags side by side.
@@ -215,43 +229,36 @@ process.on("exit", killAll);
 /** A bridge running in the caller's process (from bridge/dist), with its simulator and Mosquitto as processes. */
 export interface InProcessBridge {
   app: Awaited<ReturnType<typeof import("../bridge/src/app.js").startBridge>>;
-  /** Kills the simulator and the broker and removes the temp dir (stop the app first). */
-  cleanup(): void;
+  /** Stops the simulator and the broker and removes the temp dir (stop the app first). */
+  cleanup(): Promise<void>;
 }
 
 /**
- * Starts `meters` simulated meters (one simulator process, one port), a Mosquitto, and the bridge IN this process,
- * so the caller can sample its heap (process.memoryUsage, the inspector) directly. The bridge's own code comes from
+ * Starts `meters` simulated meters (startSim), a Mosquitto (startBroker), and the bridge IN this process, so the
+ * caller can sample its heap (process.memoryUsage, the inspector) directly. The bridge's own code comes from
  * bridge/dist (`make build`).
  */
 export async function startBridgeInProcess(opts: { meters: number; intervalMs: number; name: string }): Promise<InProcessBridge> {
-  const dir = mkdtempSync(join(tmpdir(), `dlms-${opts.name}-`));
+  const dir = tempDir();
   const own: ChildProcess[] = [];
-  const cleanup = () => {
-    for (const c of own) c.kill("SIGKILL");
+  const cleanup = async () => {
+    await Promise.all(own.map(stop));
     rmSync(dir, { recursive: true, force: true });
   };
   try {
-    const [mqttPort, simPort] = [await freePort(), await freePort()];
-    writeFileSync(join(dir, "mosquitto.conf"), `listener ${mqttPort} 127.0.0.1\nallow_anonymous true\npersistence false\n`);
-    own.push(spawn("mosquitto", ["-c", join(dir, "mosquitto.conf")], { stdio: "ignore" }));
-    own.push(
-      spawn("node", [CLI, "sim", "--port", String(simPort), "--count", String(opts.meters), "--shared-port", "--log-level", "warn"], {
-        stdio: ["ignore", "ignore", "inherit"],
-      }),
-    );
-    await Promise.all([waitForPort(mqttPort), waitForPort(simPort)]);
+    const broker = await startBroker(dir);
+    own.push(broker.child);
+    const sim = await startSim(opts.meters);
+    own.push(sim.child);
     const env: NodeJS.ProcessEnv = {
-      MQTT_URL: `mqtt://127.0.0.1:${mqttPort}`,
+      MQTT_URL: `mqtt://127.0.0.1:${broker.port}`,
       HTTP_PORT: "0",
       HTTP_HOST: "127.0.0.1",
       DB_PATH: join(dir, "bridge.db"),
       LOG_LEVEL: "warn",
       MQTT_CLIENT_ID: `dlms-bridge-${opts.name}`,
+      ...meterEnv({ simPort: sim.port, meters: opts.meters, intervalMs: opts.intervalMs }),
     };
-    for (let i = 0; i < opts.meters; i++) {
-      env[`METER_M${i}`] = `hdlc://127.0.0.1:${simPort}?physical=${16 + i}&interval=${opts.intervalMs}ms&timeout=5s`;
-    }
     const dist = new URL("../bridge/dist/", import.meta.url);
     const { loadConfig } = (await import(new URL("config/load.js", dist).href)) as typeof import("../bridge/src/config/load.js");
     const { createLogger } = (await import(new URL("log.js", dist).href)) as typeof import("../bridge/src/log.js");
@@ -260,7 +267,36 @@ export async function startBridgeInProcess(opts: { meters: number; intervalMs: n
     if (!loaded.ok) throw new Error(loaded.errors.join("; "));
     return { app: await startBridge(loaded.config, createLogger("warn", opts.name)), cleanup };
   } catch (error) {
-    cleanup();
+    await cleanup();
     throw error;
+  }
+}
+
+/** A node of V8's sampling heap profile. */
+export interface ProfileNode {
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  selfSize: number;
+  children: ProfileNode[];
+}
+
+/**
+ * V8's sampling heap profile of what this process allocates while `work` runs, every sampled allocation counted
+ * (also those freed again by a scavenge or a full GC): where the allocation rate comes from.
+ */
+export async function sampleAllocations(work: () => Promise<void>, samplingInterval: number): Promise<ProfileNode> {
+  const session = new Session();
+  session.connect();
+  try {
+    await session.post("HeapProfiler.enable");
+    await session.post("HeapProfiler.startSampling", {
+      samplingInterval,
+      includeObjectsCollectedByMajorGC: true,
+      includeObjectsCollectedByMinorGC: true,
+    });
+    await work();
+    const { profile } = (await session.post("HeapProfiler.stopSampling")) as { profile: { head: ProfileNode } };
+    return profile.head;
+  } finally {
+    session.disconnect();
   }
 }

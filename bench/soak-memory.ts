@@ -20,7 +20,7 @@ const CSV = process.env.SOAK_CSV;
 const FORCE_GC = process.env.SOAK_GC !== "0";
 const SCRAPE_SECONDS = Number(process.env.SCRAPE_SECONDS ?? 15);
 /** Stops the simulator and broker and removes the temp dir (set once they are started). */
-let stopAll = () => {};
+let stopAll: () => Promise<void> = async () => {};
 
 function statusKb(field: string): number {
   const m = readFileSync("/proc/self/status", "utf8").match(new RegExp(`${field}:\\s+(\\d+) kB`));
@@ -142,6 +142,4 @@ main()
     console.error(error);
     process.exitCode = 1;
   })
-  .finally(() => {
-    stopAll();
-  });
+  .finally(() => stopAll());
