@@ -1,6 +1,6 @@
 // Shared plumbing of the benchmarks: child processes (broker, simulator, bridge), /proc readings, quantiles.
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { Session } from "node:inspector/promises";
 import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -104,6 +104,30 @@ function meterEnv(opts: {
   return env;
 }
 
+/**
+ * AS_IMAGE=1: the bridge runs as it does in the compose stack, read from the files that define it: the image's
+ * NODE_OPTIONS and LD_PRELOAD (bridge/Dockerfile; jemalloc from the host's Debian package), and V8's old-generation
+ * limit that Node derives from the container's memory limit (docker-compose.yml's mem_limit for the bridge: half of
+ * it on 64-bit, e.g. 768m -> 384 MB; measured in the container: heap_size_limit 480 MB = 384 + the young generation,
+ * the same as these flags give on the host). Without it a host with 24 GB gives V8 a 4 GB limit and its largest heap
+ * growing factor, which the container never has.
+ */
+export function imageRuntime(): { nodeArgs: string[]; env: Record<string, string> } {
+  const root = new URL("..", import.meta.url).pathname;
+  const dockerfile = readFileSync(join(root, "bridge/Dockerfile"), "utf8");
+  const nodeOptions = dockerfile.match(/^\s*NODE_OPTIONS=(\S+)/m)?.[1];
+  const compose = readFileSync(join(root, "docker-compose.yml"), "utf8");
+  const bridge = compose.slice(compose.search(/^ {2}bridge:/m));
+  const memLimit = bridge.slice(0, bridge.slice(1).search(/^ {2}\S/m) + 1).match(/mem_limit:\s*(\d+)m/)?.[1];
+  if (!nodeOptions || !memLimit) throw new Error("AS_IMAGE: NODE_OPTIONS in bridge/Dockerfile or the bridge's mem_limit (in m) in docker-compose.yml not found");
+  const jemalloc = "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2";
+  if (!existsSync(jemalloc)) throw new Error(`AS_IMAGE: ${jemalloc} missing (apt-get install libjemalloc2)`);
+  return {
+    nodeArgs: [...nodeOptions.replace(/^"|"$/g, "").split(" "), `--max-old-space-size=${Number(memLimit) / 2}`],
+    env: { LD_PRELOAD: jemalloc },
+  };
+}
+
 /** `dlms-bridge run` reading `meters` simulator meters (physical addresses 16..) at `intervalMs`. */
 export async function startBridge(opts: {
   dir: string;
@@ -127,12 +151,14 @@ export async function startBridge(opts: {
     ...Object.fromEntries((process.env.BRIDGE_ENV ?? "").split(" ").filter(Boolean).map((kv) => kv.split("=", 2))),
     ...opts.env,
   };
+  const image = process.env.AS_IMAGE === "1" ? imageRuntime() : { nodeArgs: [], env: {} };
+  Object.assign(env, image.env);
   Object.assign(env, meterEnv(opts));
   const envFile = join(opts.dir, "bench.env"); // empty: the meters come from the environment
   writeFileSync(envFile, "");
   // BRIDGE_NODE_ARGS (e.g. "--max-semi-space-size=4") reaches every bench that spawns the bridge: V8 flags side by side.
   const extra = (process.env.BRIDGE_NODE_ARGS ?? "").split(" ").filter(Boolean);
-  const child = start("node", [...(opts.nodeArgs ?? []), ...extra, CLI, "run", "--env", envFile], env);
+  const child = start("node", [...image.nodeArgs, ...(opts.nodeArgs ?? []), ...extra, CLI, "run", "--env", envFile], env);
   return {
     child,
     httpPort,

@@ -19,11 +19,12 @@ export const SCALER_UNIT_OF_CLASS: ReadonlyMap<number, { attribute: number; scal
   [5, { attribute: 4, scales: [2, 3] }],
 ]);
 
+/** Shared by every meter that answered the same (frozen: never change one). */
 export interface ScalerUnit {
-  scaler: number;
+  readonly scaler: number;
   /** Unit enumeration code (62056-6-2), e.g. 35 = V. */
-  unitCode: number;
-  unit: string;
+  readonly unitCode: number;
+  readonly unit: string;
 }
 
 /** Scaler/unit per "classId:obis", valid for one association (create a new Map on every (re)connect). */
@@ -225,8 +226,35 @@ function needsScaler(spec: RegisterSpec): boolean {
   return SCALER_UNIT_OF_CLASS.get(spec.classId)?.scales.includes(spec.attributeId) ?? false;
 }
 
+/**
+ * Scaler cache keys and scaler/unit values are the same for thousands of meters of one type: each is shared (one
+ * flat string, one frozen object) instead of kept per meter (≈ 0.5 kB per meter of 5 registers, BENCHMARKS.md
+ * "Sixth round"). The tables hold what meters answered, so they are capped: past the cap a value is kept unshared.
+ */
+const SHARED_LIMIT = 4096;
+const sharedKeys = new Map<string, string>();
+const sharedScalerUnits = new Map<string, ScalerUnit>();
+
+function shared<T>(table: Map<string, T>, key: string, make: () => T): T {
+  const known = table.get(key);
+  if (known !== undefined) return known;
+  const value = make();
+  if (table.size < SHARED_LIMIT) table.set(key, value);
+  return value;
+}
+
 function cacheKey(spec: RegisterSpec): string {
-  return `${spec.classId}:${spec.obis}`;
+  const key = `${spec.classId}:${spec.obis}`;
+  return shared(sharedKeys, key, () => key);
+}
+
+function sharedScalerUnit(scaler: number, unitCode: number, unit: string): ScalerUnit {
+  return shared(sharedScalerUnits, `${scaler}/${unitCode}/${unit}`, () => Object.freeze({ scaler, unitCode, unit }));
+}
+
+/** For tests: how many distinct keys and scaler/unit values are shared. */
+export function sharedScalerTableSizes(): { keys: number; scalerUnits: number } {
+  return { keys: sharedKeys.size, scalerUnits: sharedScalerUnits.size };
 }
 
 /** A failed attribute: `what` names it ("attr 2"); `code` is its data-access-result (undefined: no result). */
@@ -246,7 +274,7 @@ function toScalerUnit(
   }
   try {
     const { scaler, unit, unitSymbol } = decodeScalerUnit(result.data);
-    return { ok: true, value: { scaler, unitCode: unit, unit: unitSymbol } };
+    return { ok: true, value: sharedScalerUnit(scaler, unit, unitSymbol) };
   } catch (error) {
     return { ok: false, error: error instanceof Error ? error.message : String(error), reason: "bad-scaler-unit" };
   }

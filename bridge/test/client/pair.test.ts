@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { DlmsClient } from "../../src/client/client.js";
 import { AssociationRejectedError } from "../../src/client/errors.js";
-import { readRegisters } from "../../src/client/reads.js";
+import { readRegisters, type ScalerCache, sharedScalerTableSizes } from "../../src/client/reads.js";
 import type { AuthSettings, LinkSettings } from "../../src/client/types.js";
 import { decodeApdu, encodeApdu } from "../../src/dlms/apdu/index.js";
 import type { GetRequest } from "../../src/dlms/apdu/types.js";
@@ -133,6 +133,29 @@ describe("client <-> server cores in memory", () => {
       "1.0.1.7.0.255",
     ]);
     await client.release();
+  });
+
+  it("meters of one type share their scaler/unit objects and cache keys, and the values stay right", async () => {
+    const caches: ScalerCache[] = [];
+    for (const kind of ["hdlc", "wrapper"] as const) {
+      const { client } = pair(kind, "none", true);
+      await client.connect();
+      const cache: ScalerCache = new Map();
+      const values = await readRegisters(client, REGISTERS.map((r) => ({ ...r })), cache);
+      expect(values.voltage).toMatchObject({ unit: "V", value: expect.closeTo(230, -2) });
+      caches.push(cache);
+      await client.release();
+    }
+    const [first, second] = caches as [ScalerCache, ScalerCache];
+    expect([...first.keys()]).toEqual(REGISTERS.map((r) => `3:${r.obis}`));
+    for (const [key, scalerUnit] of first) {
+      expect(second.get(key)).toBe(scalerUnit); // the same object, not an equal one
+      expect(Object.isFrozen(scalerUnit)).toBe(true);
+    }
+    // One entry per distinct value, not per meter.
+    const sizes = sharedScalerTableSizes();
+    expect(sizes.keys).toBeLessThanOrEqual(REGISTERS.length + 16);
+    expect(sizes.scalerUnits).toBeLessThanOrEqual(REGISTERS.length + 16);
   });
 
   it("a wrong LLS password is rejected with the diagnostic's name", async () => {

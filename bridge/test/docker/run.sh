@@ -90,8 +90,12 @@ containers+=("$PREFIX-sim")
 docker run -d --name "$PREFIX-sim" --network "$NET1" --network-alias sim "$IMAGE" \
   node bin/dlms-bridge.js sim --port 4059 --host 0.0.0.0 >/dev/null
 
+# The bridge runs under the compose file's memory limit: Node sizes V8's old generation from it (half of it), which
+# keeps V8's heap growing factor low (BENCHMARKS.md, "Sixth round"); checked below.
+BRIDGE_MEM=$(awk '/^  bridge:/{b=1;next} b&&/^  [a-z]/{exit} b&&/mem_limit:/{print $2;exit}' docker-compose.yml)
+[ -n "$BRIDGE_MEM" ] || { log "FAIL: no mem_limit for the bridge service in docker-compose.yml"; exit 1; }
 containers+=("$PREFIX-bridge")
-docker run -d --name "$PREFIX-bridge" --network "$NET1" \
+docker run -d --name "$PREFIX-bridge" --network "$NET1" --memory "$BRIDGE_MEM" \
   -e "METER_SIM1=hdlc://sim:4059?client=16&server=1&interval=2s" \
   -e "MQTT_URL=mqtt://mosquitto:1884" -e "MQTT_CLIENT_ID=$PREFIX-bridge" \
   -e "HTTP_PORT=$HTTP_PORT" -e "LOG_LEVEL=info" "$IMAGE" >/dev/null
@@ -120,8 +124,8 @@ echo "$metrics" | grep -E '^dlms_bridge_meter_up\{meter="sim1"\} 1$' >/dev/null 
 log "bridge image: readings delivered"
 
 # The image's memory settings reach the running bridge process: the young-generation cap
-# (NODE_OPTIONS=--max-semi-space-size=32) is in its environment and takes effect (under an allocation loop that makes
-# V8 grow its new space, Node 24 uncapped reaches 128 MB, capped 64 MB), and jemalloc is its C allocator.
+# (NODE_OPTIONS=--max-semi-space-size=8) is in its environment and takes effect (under an allocation loop that makes
+# V8 grow its new space, Node 24 uncapped reaches 128 MB, capped 16 MB), and jemalloc is its C allocator.
 proc=$(docker exec "$PREFIX-bridge" node -e "
 const fs = require('fs');
 for (const d of fs.readdirSync('/proc')) {
@@ -135,10 +139,20 @@ for (const d of fs.readdirSync('/proc')) {
   console.log(opts + ' jemalloc=' + jemalloc);
   break;
 }" 2>/dev/null || true)
-[ "$proc" = "--max-semi-space-size=32 jemalloc=true" ] || { log "FAIL: the bridge process has '$proc', expected NODE_OPTIONS=--max-semi-space-size=32 and jemalloc loaded"; exit 1; }
+[ "$proc" = "--max-semi-space-size=8 jemalloc=true" ] || { log "FAIL: the bridge process has '$proc', expected NODE_OPTIONS=--max-semi-space-size=8 and jemalloc loaded"; exit 1; }
 new_space=$(docker exec "$PREFIX-bridge" node -e "const v8=require('v8');let k=[],m=0;for(let i=0;i<8e6;i++){k.push({a:i,b:[i]});if(k.length>1e6)k=k.slice(5e5);if(i%1e4===0){const s=v8.getHeapSpaceStatistics().find(x=>x.space_name==='new_space').space_size;if(s>m)m=s}}console.log(m/2**20)")
-[ "${new_space%.*}" -le 64 ] || { log "FAIL: V8's new space grew to $new_space MB in the image (cap 64 MB)"; exit 1; }
+[ "${new_space%.*}" -le 16 ] || { log "FAIL: V8's new space grew to $new_space MB in the image (cap 16 MB)"; exit 1; }
 log "bridge process: NODE_OPTIONS and allocator '$proc'; new space at most $new_space MB under an allocation loop"
+# V8's heap limit follows the container's memory limit (Node reads the cgroup's memory.max): 768m gives a 384 MB old
+# generation (heap limit 384 MB + the young generation), against ≈ 4 GB
+# on a host with 24 GB. A limit from the cgroup is what keeps RSS near 1.35 x the live heap instead of up to 4 x.
+mem_bytes=$(numfmt --from=iec "$(echo "$BRIDGE_MEM" | tr 'a-z' 'A-Z' | sed 's/B$//')")
+heap_limit=$(docker exec "$PREFIX-bridge" node -e "console.log(Math.round(require('v8').getHeapStatistics().heap_size_limit/2**20))")
+cgroup_max=$(docker exec "$PREFIX-bridge" cat /sys/fs/cgroup/memory.max 2>/dev/null || docker exec "$PREFIX-bridge" cat /sys/fs/cgroup/memory/memory.limit_in_bytes)
+[ "$cgroup_max" = "$mem_bytes" ] || { log "FAIL: the bridge container's memory limit is '$cgroup_max', expected $mem_bytes ($BRIDGE_MEM)"; exit 1; }
+[ "$heap_limit" -le $(( mem_bytes / 2**20 * 3 / 4 )) ] \
+  || { log "FAIL: V8's heap limit in the bridge container is $heap_limit MB, not derived from its $BRIDGE_MEM memory limit"; exit 1; }
+log "bridge container: memory limit $BRIDGE_MEM, V8 heap limit $heap_limit MB"
 
 # ---- The compose wiring without Compose: the services on a private network under their compose names, with the
 # repository's unmodified configs (mosquitto.conf on 1884, .env.example's METER_SIM1=hdlc://simulator:4059,
