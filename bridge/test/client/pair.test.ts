@@ -141,7 +141,11 @@ describe("client <-> server cores in memory", () => {
       const { client } = pair(kind, "none", true);
       await client.connect();
       const cache: ScalerCache = new Map();
-      const values = await readRegisters(client, REGISTERS.map((r) => ({ ...r })), cache);
+      const values = await readRegisters(
+        client,
+        REGISTERS.map((r) => ({ ...r })),
+        cache,
+      );
       expect(values.voltage).toMatchObject({ unit: "V", value: expect.closeTo(230, -2) });
       caches.push(cache);
       await client.release();
