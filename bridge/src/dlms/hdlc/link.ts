@@ -7,7 +7,7 @@
 import { joinBytes } from "../codec/bytes.js";
 import { ByteReader } from "../codec/reader.js";
 import { DecodeError, type DlmsError, LocalProtocolError, SizeLimitError } from "../errors.js";
-import { type DataLink, type HdlcParameters, type LinkEvent, RxFrameEvent } from "../link.js";
+import { type DataLink, type HdlcParameters, type LinkEvent, RxFrameEvent, shiftQueue } from "../link.js";
 import {
   type AddressSize,
   decodeAddress,
@@ -159,7 +159,7 @@ export class HdlcLink implements DataLink {
   }
 
   nextEvent(): LinkEvent | null {
-    return this.events.shift() ?? null;
+    return shiftQueue(this.events) ?? null;
   }
 
   takeOutgoing(): Uint8Array[] {
@@ -291,7 +291,7 @@ export class HdlcLink implements DataLink {
         `N(R)=${nr} acknowledges frames never sent (next N(S) ${this.vs}, ${this.inFlight.length} in flight)`,
       );
     }
-    for (let i = 0; i < acked; i++) this.inFlight.shift(); // in place: no new array per acknowledgement
+    for (let i = 0; i < acked; i++) shiftQueue(this.inFlight); // in place: no new array per acknowledgement
     if (fromSupervisory && this.inFlight.length > 0) {
       this.vs = (this.vs - this.inFlight.length) & 7;
       this.sendQueue.unshift(...this.inFlight);
@@ -375,7 +375,7 @@ export class HdlcLink implements DataLink {
   /** Sends queued I-frames while the window allows; P/F goes on the window's last frame or the APDU's last. */
   private pump(): void {
     while (this.sendQueue.length > 0 && this.inFlight.length < this.negotiated.windowTx && !this.peerBusy) {
-      const item = this.sendQueue.shift()!;
+      const item = shiftQueue(this.sendQueue)!;
       this.inFlight.push(item);
       const poll = this.inFlight.length === this.negotiated.windowTx || !item.segmented;
       this.send(iControl(this.vs, this.vr, poll), item.info, item.segmented, item.prefix);

@@ -3,7 +3,7 @@
 // whose source wPort it learns and answers to. PDUs for another wPort are discarded (bad-address).
 
 import { DecodeError, type DlmsError, LocalProtocolError } from "../errors.js";
-import { type DataLink, type LinkEvent, RxFrameEvent } from "../link.js";
+import { type DataLink, type LinkEvent, RxFrameEvent, shiftQueue } from "../link.js";
 import { encodeWrapper, MAX_WRAPPER_PAYLOAD, WrapperDeframer, type WrapperPdu } from "./header.js";
 
 export interface WrapperLinkOptions {
@@ -80,7 +80,7 @@ export class WrapperLink implements DataLink {
   }
 
   nextEvent(): LinkEvent | null {
-    return this.events.shift() ?? null;
+    return shiftQueue(this.events) ?? null;
   }
 
   takeOutgoing(): Uint8Array[] {
