@@ -8,7 +8,7 @@
 // (phase + k x interval, the poller's own phaseOffsetMs), so it is measured from outside the process.
 // Run: make build && node --import tsx bench/full-path.ts ceiling|latency|drain
 //   env: METERS, INTERVAL_MS, BENCH_SECONDS, DELAY_MS (latency), OUTAGE_S (drain)
-import { statSync } from "node:fs";
+import { rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { connect } from "mqtt";
 import { phaseOffsetMs } from "../bridge/src/poller/schedule.js";
@@ -184,6 +184,7 @@ export async function runFullPath(o: FullPathOptions): Promise<FullPathResult> {
   } finally {
     sub.end(true);
     await Promise.all([stop(bridge.child), stop(sim.child), stop(broker.child)]);
+    rmSync(dir, { recursive: true, force: true }); // the outbox DB and broker config of this run
   }
 }
 

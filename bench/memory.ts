@@ -3,7 +3,7 @@
 // HEAP_SNAPSHOT=1 also writes a heap snapshot of the largest run and prints the biggest constructors.
 // Run: make build && node --import tsx bench/memory.ts
 //   env: COUNTS=500,2000 (long: 200,2000,10000)  INTERVAL_MS=10000  SETTLE_S=15  HEAP_SNAPSHOT=0  OBSERVE_MINUTES=0  SCRAPE_SECONDS=15  BRIDGE_NODE_ARGS=
-import { readdirSync, statSync } from "node:fs";
+import { readdirSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import {
   cpuSeconds,
@@ -109,6 +109,8 @@ export async function measureMemory(meters: number, snapshot = false, settleS = 
     }
   }
   await Promise.all([stop(bridge.child), stop(sim.child), stop(broker.child)]);
+  // The run's DB and broker config go; a heap snapshot stays where the line above said (for bench/heap-summary.ts).
+  if (!snapshot) rmSync(dir, { recursive: true, force: true });
   return { meters, up, rssMb: +median(rss).toFixed(1), rssMaxMb: +Math.max(...rss).toFixed(1),
     rssSamplesMb: rss.map((r) => +r.toFixed(0)), heapUsedMb: +median(heap).toFixed(1),
     heapTotalMb: +median(heapTotal).toFixed(1),
