@@ -5,6 +5,7 @@ import { Session } from "node:inspector/promises";
 import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { parse as parseYaml } from "yaml";
 
 export const CLI = new URL("../bridge/bin/dlms-bridge.js", import.meta.url).pathname;
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -108,22 +109,25 @@ function meterEnv(opts: {
  * AS_IMAGE=1: the bridge runs as it does in the compose stack, read from the files that define it: the image's
  * NODE_OPTIONS and LD_PRELOAD (bridge/Dockerfile; jemalloc from the host's Debian package), and V8's old-generation
  * limit that Node derives from the container's memory limit (docker-compose.yml's mem_limit for the bridge: half of
- * it on 64-bit, e.g. 768m -> 384 MB; measured in the container: heap_size_limit 480 MB = 384 + the young generation,
- * the same as these flags give on the host). Without it a host with 24 GB gives V8 a 4 GB limit and its largest heap
+ * it on 64-bit, 768m -> 384 MB). Measured: heap_size_limit is then the same on the host as in the container (408 MB
+ * with the image's semi-space of 8 MB). Without it a host with 24 GB gives V8 a 4 GB limit and its largest heap
  * growing factor, which the container never has.
  */
 export function imageRuntime(): { nodeArgs: string[]; env: Record<string, string> } {
   const root = new URL("..", import.meta.url).pathname;
   const dockerfile = readFileSync(join(root, "bridge/Dockerfile"), "utf8");
   const nodeOptions = dockerfile.match(/^\s*NODE_OPTIONS=(\S+)/m)?.[1];
-  const compose = readFileSync(join(root, "docker-compose.yml"), "utf8");
-  const bridge = compose.slice(compose.search(/^ {2}bridge:/m));
-  const memLimit = bridge.slice(0, bridge.slice(1).search(/^ {2}\S/m) + 1).match(/mem_limit:\s*(\d+)m/)?.[1];
-  if (!nodeOptions || !memLimit) throw new Error("AS_IMAGE: NODE_OPTIONS in bridge/Dockerfile or the bridge's mem_limit (in m) in docker-compose.yml not found");
+  const compose = parseYaml(readFileSync(join(root, "docker-compose.yml"), "utf8")) as {
+    services?: { bridge?: { mem_limit?: string } };
+  };
+  const memLimitMb = compose.services?.bridge?.mem_limit?.match(/^(\d+)m$/)?.[1];
+  if (!nodeOptions || !memLimitMb) {
+    throw new Error("AS_IMAGE: NODE_OPTIONS in bridge/Dockerfile or the bridge's mem_limit (in m) in docker-compose.yml not found");
+  }
   const jemalloc = "/usr/lib/x86_64-linux-gnu/libjemalloc.so.2";
   if (!existsSync(jemalloc)) throw new Error(`AS_IMAGE: ${jemalloc} missing (apt-get install libjemalloc2)`);
   return {
-    nodeArgs: [...nodeOptions.replace(/^"|"$/g, "").split(" "), `--max-old-space-size=${Number(memLimit) / 2}`],
+    nodeArgs: [...nodeOptions.replace(/^"|"$/g, "").split(" "), `--max-old-space-size=${Number(memLimitMb) / 2}`],
     env: { LD_PRELOAD: jemalloc },
   };
 }

@@ -2,7 +2,7 @@
 // broker and bridge process, polled every INTERVAL_MS. The slope between the counts is the cost of one added meter.
 // HEAP_SNAPSHOT=1 also writes a heap snapshot of the largest run and prints the biggest constructors.
 // Run: make build && node --import tsx bench/memory.ts
-//   env: COUNTS=500,2000 (long: 200,2000,10000)  INTERVAL_MS=10000  SETTLE_S=15  HEAP_SNAPSHOT=0  OBSERVE_MINUTES=0  SCRAPE_SECONDS=15  BRIDGE_NODE_ARGS=
+//   env: COUNTS=500,2000 (long: 200,2000,10000)  INTERVAL_MS=10000  SETTLE_S=15  HEAP_SNAPSHOT=0  OBSERVE_MINUTES=0  SCRAPE_SECONDS=15  BRIDGE_NODE_ARGS=  AS_IMAGE=0
 import { readdirSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import {

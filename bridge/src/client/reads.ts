@@ -228,7 +228,7 @@ function needsScaler(spec: RegisterSpec): boolean {
 
 /**
  * Scaler cache keys and scaler/unit values are the same for thousands of meters of one type: each is shared (one
- * flat string, one frozen object) instead of kept per meter (≈ 0.5 kB per meter of 5 registers, BENCHMARKS.md
+ * string, one frozen object) instead of kept per meter (≈ 0.7 kB per meter of 5 registers, BENCHMARKS.md
  * "Sixth round"). The tables hold what meters answered, so they are capped: past the cap a value is kept unshared.
  */
 const SHARED_LIMIT = 4096;

@@ -144,8 +144,8 @@ new_space=$(docker exec "$PREFIX-bridge" node -e "const v8=require('v8');let k=[
 [ "${new_space%.*}" -le 16 ] || { log "FAIL: V8's new space grew to $new_space MB in the image (cap 16 MB)"; exit 1; }
 log "bridge process: NODE_OPTIONS and allocator '$proc'; new space at most $new_space MB under an allocation loop"
 # V8's heap limit follows the container's memory limit (Node reads the cgroup's memory.max): 768m gives a 384 MB old
-# generation (heap limit 384 MB + the young generation), against ≈ 4 GB
-# on a host with 24 GB. A limit from the cgroup is what keeps RSS near 1.35 x the live heap instead of up to 4 x.
+# generation (heap limit 408 MB with the young generation) against ≈ 4 GB on a host with 24 GB. A limit from the
+# cgroup is what keeps V8's garbage headroom near 1.35 x the live heap instead of up to 4 x.
 mem_bytes=$(numfmt --from=iec "$(echo "$BRIDGE_MEM" | tr 'a-z' 'A-Z' | sed 's/B$//')")
 heap_limit=$(docker exec "$PREFIX-bridge" node -e "console.log(Math.round(require('v8').getHeapStatistics().heap_size_limit/2**20))")
 cgroup_max=$(docker exec "$PREFIX-bridge" cat /sys/fs/cgroup/memory.max 2>/dev/null || docker exec "$PREFIX-bridge" cat /sys/fs/cgroup/memory/memory.limit_in_bytes)
