@@ -140,8 +140,11 @@ for (const d of fs.readdirSync('/proc')) {
   break;
 }" 2>/dev/null || true)
 [ "$proc" = "--max-semi-space-size=8 jemalloc=true" ] || { log "FAIL: the bridge process has '$proc', expected NODE_OPTIONS=--max-semi-space-size=8 and jemalloc loaded"; exit 1; }
+# The loop's largest new space: 16 MB in most runs, but V8 overshoots the cap for a moment now and then (20 and 30 MB
+# seen, on the host too); uncapped it reaches 128 MB, so the bound sits between. The exact check of the cap is the
+# heap limit below.
 new_space=$(docker exec "$PREFIX-bridge" node -e "const v8=require('v8');let k=[],m=0;for(let i=0;i<8e6;i++){k.push({a:i,b:[i]});if(k.length>1e6)k=k.slice(5e5);if(i%1e4===0){const s=v8.getHeapSpaceStatistics().find(x=>x.space_name==='new_space').space_size;if(s>m)m=s}}console.log(m/2**20)")
-[ "${new_space%.*}" -le 16 ] || { log "FAIL: V8's new space grew to $new_space MB in the image (cap 16 MB)"; exit 1; }
+[ "${new_space%.*}" -lt 64 ] || { log "FAIL: V8's new space grew to $new_space MB in the image (cap 16 MB, uncapped 128 MB)"; exit 1; }
 log "bridge process: NODE_OPTIONS and allocator '$proc'; new space at most $new_space MB under an allocation loop"
 # V8's heap limit follows the container's memory limit (Node reads the cgroup's memory.max): 768m gives a 384 MB old
 # generation (heap limit 408 MB with the young generation) against ≈ 4 GB on a host with 24 GB. A limit from the
@@ -150,8 +153,11 @@ mem_bytes=$(numfmt --from=iec "$(echo "$BRIDGE_MEM" | tr 'a-z' 'A-Z' | sed 's/B$
 heap_limit=$(docker exec "$PREFIX-bridge" node -e "console.log(Math.round(require('v8').getHeapStatistics().heap_size_limit/2**20))")
 cgroup_max=$(docker exec "$PREFIX-bridge" cat /sys/fs/cgroup/memory.max 2>/dev/null || docker exec "$PREFIX-bridge" cat /sys/fs/cgroup/memory/memory.limit_in_bytes)
 [ "$cgroup_max" = "$mem_bytes" ] || { log "FAIL: the bridge container's memory limit is '$cgroup_max', expected $mem_bytes ($BRIDGE_MEM)"; exit 1; }
-[ "$heap_limit" -le $(( mem_bytes / 2**20 * 3 / 4 )) ] \
-  || { log "FAIL: V8's heap limit in the bridge container is $heap_limit MB, not derived from its $BRIDGE_MEM memory limit"; exit 1; }
+# Exactly: old generation = half the memory limit, young generation = 3 x the 8 MB semi-space (two semi-spaces and
+# the new large-object space): 384 + 24 = 408 MB for 768m. Uncapped it would be 384 + 48; without the limit ≈ 4 GB.
+expected_limit=$(( mem_bytes / 2**20 / 2 + 3 * 8 ))
+[ "$heap_limit" -eq "$expected_limit" ] \
+  || { log "FAIL: V8's heap limit in the bridge container is $heap_limit MB, expected $expected_limit (half of $BRIDGE_MEM + 3 x the 8 MB semi-space)"; exit 1; }
 log "bridge container: memory limit $BRIDGE_MEM, V8 heap limit $heap_limit MB"
 
 # ---- The compose wiring without Compose: the services on a private network under their compose names, with the
