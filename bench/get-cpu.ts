@@ -10,7 +10,7 @@
 import type { ChildProcess } from "node:child_process";
 import { connect } from "node:net";
 import { DlmsClient } from "../bridge/src/client/client.js";
-import { readRegisters, type ScalerCache } from "../bridge/src/client/reads.js";
+import { readRegisters, ScalerCache } from "../bridge/src/client/reads.js";
 import type { LinkSettings } from "../bridge/src/client/types.js";
 import type { AttributeRequest } from "../bridge/src/dlms/apdu/types.js";
 import { parseObis } from "../bridge/src/dlms/cosem/obis.js";
@@ -113,7 +113,7 @@ async function measure(transport: "hdlc" | "wrapper", port: number): Promise<Get
   const getNormalUs = await perOp(GETS, () => c.get(voltage));
   const withList5Us = await perOp(GETS / 2, () => c.getMany(five));
   // Ours: one poll = readRegisters with the association's scaler cache (after the first poll: 1 GET-with-list).
-  const cache: ScalerCache = new Map();
+  const cache = new ScalerCache();
   const oursPerReadingUs = await perOp(GETS / 5, () => readRegisters(c, REGISTERS, cache));
   await c.release();
 

@@ -12,10 +12,12 @@ import type {
   GetDataResult,
   GetRequest,
   GetResponse,
+  InvokeIdAndPriority,
 } from "../dlms/apdu/types.js";
 import type { DlmsData } from "../dlms/axdr/types.js";
 import { DecodeError, type DlmsError, RemoteProtocolError, SizeLimitError } from "../dlms/errors.js";
 import { decodeFrame, describeFrame } from "../dlms/hdlc/frame.js";
+import { InternTable } from "../dlms/intern.js";
 import type { DataLink, HdlcParameters, LinkEvent } from "../dlms/link.js";
 import { type CipherSession, cipheredName, isCipheredTag } from "../dlms/security/index.js";
 import { type Transport, TransportError, type TransportEvent } from "../transport/types.js";
@@ -59,16 +61,19 @@ export const DEFAULT_DEADLINE_TIMEOUTS = 6;
 
 type ClientState = "idle" | "connecting" | "associated" | "releasing" | "closed";
 
-export class DlmsClient implements DlmsClientApi {
+/**
+ * The async client. It is also the GET procedures' exchange (get-service.ts: begin, request, nextInvoke, warn): the
+ * object of closures it used to build for them was ≈ 0.2 kB per meter (BENCHMARKS.md, issue 9, seventh round).
+ */
+export class DlmsClient implements DlmsClientApi, GetExchange {
   private readonly transport: Transport;
   private readonly invokeIds = new InvokeIdCounter();
   private readonly secret: Uint8Array | undefined;
   private link: DataLink | undefined;
   private state: ClientState = "idle";
   private readonly waiter: ReplyWaiter;
-  private readonly maxReplyBytes: number;
+  readonly maxReplyBytes: number;
   private readonly requestDeadlineMs: number;
-  private readonly gets: GetExchange;
   /** connect, GETs and release, one at a time in call order. */
   private readonly lock = new Exclusive();
   private info: AssociationInfo | undefined;
@@ -92,13 +97,6 @@ export class DlmsClient implements DlmsClientApi {
     if (!(this.requestDeadlineMs > 0)) {
       throw new ClientError("connect", `requestDeadlineMs must be > 0, got ${options.requestDeadlineMs}`);
     }
-    this.gets = {
-      begin: (what) => ({ what, deadlineAt: Date.now() + this.requestDeadlineMs, blocks: 0, bytes: 0 }),
-      request: (request, what, progress) => this.request(request, what, progress),
-      maxReplyBytes: this.maxReplyBytes,
-      nextInvoke: () => this.invokeIds.next(),
-      warn: (error) => this.options.onDiscarded?.(error),
-    };
     this.transport = options.transport;
     this.waiter = new ReplyWaiter(options.timeoutMs);
     this.secret = options.auth.mechanism === "low" ? new TextEncoder().encode(options.auth.password) : undefined;
@@ -125,7 +123,7 @@ export class DlmsClient implements DlmsClientApi {
   get(attribute: AttributeRequest): Promise<DlmsData> {
     return this.serializeBounded(async () => {
       this.requireAssociated("get");
-      const result = await getNormal(this.gets, attribute);
+      const result = await getNormal(this, attribute);
       if (!result.ok) throw dataAccessError(result.error, attribute);
       return result.data;
     });
@@ -135,7 +133,7 @@ export class DlmsClient implements DlmsClientApi {
   getStream(attribute: AttributeRequest, onBytes: (chunk: Uint8Array) => void): Promise<void> {
     return this.serializeBounded(async () => {
       this.requireAssociated("get");
-      await getStreaming(this.gets, attribute, onBytes);
+      await getStreaming(this, attribute, onBytes);
     });
   }
 
@@ -145,7 +143,7 @@ export class DlmsClient implements DlmsClientApi {
       const info = this.info!;
       const results: GetDataResult[] = [];
       const readSequentially = async (list: AttributeRequest[]) => {
-        for (const attribute of list) results.push(await getNormal(this.gets, attribute));
+        for (const attribute of list) results.push(await getNormal(this, attribute));
       };
       if (attributes.length <= 1 || !info.multipleReferences || this.withListRefused) {
         await readSequentially(attributes);
@@ -155,7 +153,7 @@ export class DlmsClient implements DlmsClientApi {
       const chunks = splitForPduOnce(attributes, info.serverMaxReceivePduSize - overhead, (r) => encodeApdu(r).length);
       for (const [i, chunk] of chunks.entries()) {
         try {
-          results.push(...(await getWithList(this.gets, chunk)));
+          results.push(...(await getWithList(this, chunk)));
         } catch (error) {
           // A meter that grants multiple-references yet refuses the service: stop asking for this association.
           if (!(error instanceof ExceptionResponseError)) throw error;
@@ -372,7 +370,21 @@ export class DlmsClient implements DlmsClientApi {
    * Not async: the waiter's promise is handed back as it is (an async function would wrap it in one more promise,
    * settled microtasks later); a failure before the wait is a rejection all the same.
    */
-  private request(request: GetRequest, what: What, progress: RequestProgress): Promise<GetResponse> {
+  // ---- GetExchange (for get-service.ts and get-stream.ts; callers use get, getMany and getStream) ----------------
+
+  begin(what: What): RequestProgress {
+    return { what, deadlineAt: Date.now() + this.requestDeadlineMs, blocks: 0, bytes: 0 };
+  }
+
+  nextInvoke(): InvokeIdAndPriority {
+    return this.invokeIds.next();
+  }
+
+  warn(error: DlmsError): void {
+    this.options.onDiscarded?.(error);
+  }
+
+  request(request: GetRequest, what: What, progress: RequestProgress): Promise<GetResponse> {
     let left: number;
     try {
       this.requireAssociated("get");
@@ -402,7 +414,11 @@ export class DlmsClient implements DlmsClientApi {
   private readonly matchGetResponse = (e: ClientEvent): GetResponse | undefined => {
     if (e.type !== "apdu") return undefined;
     const apdu = e.apdu;
-    if (apdu.tag === "get-response") return apdu.invoke.invokeId === this.awaited ? apdu : undefined;
+    if (apdu.tag === "get-response") {
+      if (apdu.invoke.invokeId !== this.awaited) return undefined;
+      this.awaitedWhat = ""; // not kept (with its text) on an idle client until the next GET
+      return apdu;
+    }
     if (apdu.tag === "exception-response") throw exceptionError("get", apdu);
     if (apdu.tag === "confirmed-service-error") {
       throw new ProtocolViolationError(
@@ -676,18 +692,28 @@ export class DlmsClient implements DlmsClientApi {
 
 // ---- helpers ------------------------------------------------------------------------------------------------------
 
+const associationTable = new InternTable<AssociationInfo>();
+
+/**
+ * What the association agreed, frozen and shared by every client that agreed the same: meters of one type all do,
+ * and a copy of it (its conformance names included) was ≈ 0.2 kB per meter (BENCHMARKS.md, issue 9, seventh round).
+ */
 function associationInfo(
   initiate: { negotiatedConformance: number; serverMaxReceivePduSize: number },
   params: HdlcParameters | undefined,
 ): AssociationInfo {
   const conformance = initiate.negotiatedConformance;
-  return {
-    negotiatedConformance: conformance,
-    conformanceNames: conformanceNames(conformance),
-    serverMaxReceivePduSize: initiate.serverMaxReceivePduSize,
-    multipleReferences: hasConformance(conformance, "multiple-references"),
-    ...(params ? { hdlc: { ...params } } : {}),
-  };
+  const pdu = initiate.serverMaxReceivePduSize;
+  const hdlc = params ? `${params.maxInfoTx}/${params.maxInfoRx}/${params.windowTx}/${params.windowRx}` : "-";
+  return associationTable.get(`${conformance}:${pdu}:${hdlc}`, () =>
+    Object.freeze({
+      negotiatedConformance: conformance,
+      conformanceNames: Object.freeze(conformanceNames(conformance)),
+      serverMaxReceivePduSize: pdu,
+      multipleReferences: hasConformance(conformance, "multiple-references"),
+      ...(params ? { hdlc: Object.freeze({ ...params }) } : {}),
+    }),
+  );
 }
 
 function acceptAare(e: ClientEvent): Aare | undefined {

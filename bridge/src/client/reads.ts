@@ -5,6 +5,7 @@ import type { AttributeRequest, GetDataResult } from "../dlms/apdu/types.js";
 import type { DlmsData } from "../dlms/axdr/types.js";
 import { parseObis } from "../dlms/cosem/obis.js";
 import { applyScaler, decodeScalerUnit, numericValue } from "../dlms/cosem/scaler.js";
+import { InternTable } from "../dlms/intern.js";
 import type { RegisterSpec } from "../model.js";
 import type { DlmsClientApi } from "./types.js";
 
@@ -27,8 +28,62 @@ export interface ScalerUnit {
   readonly unit: string;
 }
 
-/** Scaler/unit per "classId:obis", valid for one association (create a new Map on every (re)connect). */
-export type ScalerCache = Map<string, ScalerUnit>;
+/**
+ * Scaler/unit per "classId:obis", valid for one association (create a new one on every (re)connect).
+ *
+ * Key/value pairs sit in one small array, searched in order: a meter has a handful, and an empty Map alone took
+ * ≈ 0.26 kB on every meter (BENCHMARKS.md, issue 9, seventh round). Past SMALL_CACHE pairs a Map takes over, so a
+ * meter with hundreds of registers still finds its scalers in O(1).
+ */
+export class ScalerCache {
+  private pairs: (string | ScalerUnit)[] = [];
+  private map: Map<string, ScalerUnit> | undefined;
+
+  get(key: string): ScalerUnit | undefined {
+    if (this.map) return this.map.get(key);
+    const pairs = this.pairs;
+    for (let i = 0; i < pairs.length; i += 2) if (pairs[i] === key) return pairs[i + 1] as ScalerUnit;
+    return undefined;
+  }
+
+  has(key: string): boolean {
+    return this.get(key) !== undefined;
+  }
+
+  set(key: string, value: ScalerUnit): void {
+    if (this.map) {
+      this.map.set(key, value);
+      return;
+    }
+    const pairs = this.pairs;
+    for (let i = 0; i < pairs.length; i += 2) {
+      if (pairs[i] === key) {
+        pairs[i + 1] = value;
+        return;
+      }
+    }
+    if (pairs.length < 2 * SMALL_CACHE) {
+      // A new array of exactly the pairs (push would leave 30 spare slots for the association's life).
+      this.pairs = pairs.concat(key, value);
+      return;
+    }
+    this.map = new Map(this.entries());
+    this.map.set(key, value);
+    this.pairs = [];
+  }
+
+  *entries(): IterableIterator<[string, ScalerUnit]> {
+    if (this.map) yield* this.map;
+    else
+      for (let i = 0; i < this.pairs.length; i += 2) yield [this.pairs[i] as string, this.pairs[i + 1] as ScalerUnit];
+  }
+
+  get size(): number {
+    return this.map ? this.map.size : this.pairs.length / 2;
+  }
+}
+
+const SMALL_CACHE = 16;
 
 export type AttributeReading =
   | { ok: true; data: DlmsData; scalerUnit?: ScalerUnit }
@@ -52,7 +107,7 @@ export type RegisterReading =
 export async function readAttributes(
   client: DlmsClientApi,
   specs: readonly RegisterSpec[],
-  scalerCache: ScalerCache = new Map(),
+  scalerCache: ScalerCache = new ScalerCache(),
 ): Promise<Record<string, AttributeReading>> {
   const { requests, plan } = planFor(specs, scalerCache);
   const results: (GetDataResult | undefined)[] = new Array(requests.length);
@@ -231,25 +286,16 @@ function needsScaler(spec: RegisterSpec): boolean {
  * string, one frozen object) instead of kept per meter (≈ 0.7 kB per meter of 5 registers, BENCHMARKS.md
  * "Sixth round"). The tables hold what meters answered, so they are capped: past the cap a value is kept unshared.
  */
-const SHARED_LIMIT = 4096;
-const sharedKeys = new Map<string, string>();
-const sharedScalerUnits = new Map<string, ScalerUnit>();
-
-function shared<T>(table: Map<string, T>, key: string, make: () => T): T {
-  const known = table.get(key);
-  if (known !== undefined) return known;
-  const value = make();
-  if (table.size < SHARED_LIMIT) table.set(key, value);
-  return value;
-}
+const sharedKeys = new InternTable<string>();
+const sharedScalerUnits = new InternTable<ScalerUnit>();
 
 function cacheKey(spec: RegisterSpec): string {
   const key = `${spec.classId}:${spec.obis}`;
-  return shared(sharedKeys, key, () => key);
+  return sharedKeys.get(key, () => key);
 }
 
 function sharedScalerUnit(scaler: number, unitCode: number, unit: string): ScalerUnit {
-  return shared(sharedScalerUnits, `${scaler}/${unitCode}/${unit}`, () => Object.freeze({ scaler, unitCode, unit }));
+  return sharedScalerUnits.get(`${scaler}/${unitCode}/${unit}`, () => Object.freeze({ scaler, unitCode, unit }));
 }
 
 /** For tests: how many distinct keys and scaler/unit values are shared. */

@@ -77,12 +77,13 @@ export interface DlmsClientOptions {
   onSecurityFailure?: (check: string) => void;
 }
 
+/** Frozen, and shared by every client whose association agreed the same. */
 export interface AssociationInfo {
-  negotiatedConformance: number;
-  conformanceNames: string[];
-  serverMaxReceivePduSize: number;
-  multipleReferences: boolean;
-  hdlc?: { maxInfoTx: number; maxInfoRx: number; windowTx: number; windowRx: number };
+  readonly negotiatedConformance: number;
+  readonly conformanceNames: readonly string[];
+  readonly serverMaxReceivePduSize: number;
+  readonly multipleReferences: boolean;
+  readonly hdlc?: Readonly<{ maxInfoTx: number; maxInfoRx: number; windowTx: number; windowRx: number }>;
 }
 
 export interface DlmsClientApi {

@@ -5,10 +5,11 @@ import { DlmsClient } from "../client/client.js";
 import type { ObjectRef } from "../client/object-ref.js";
 import { readMeterClock } from "../client/profile.js";
 import { type ObjectReadingJson, readingToJson } from "../client/reading-json.js";
-import { readAttributes, readRegisters, type ScalerCache } from "../client/reads.js";
-import type { DlmsClientOptions, HlsGmacSettings, LinkSettings } from "../client/types.js";
+import { readAttributes, readRegisters, ScalerCache } from "../client/reads.js";
+import type { AuthSettings, DlmsClientOptions, HlsGmacSettings, LinkSettings } from "../client/types.js";
 import { dataToJson } from "../dlms/cosem/display.js";
 import { parseObis } from "../dlms/cosem/obis.js";
+import { InternTable } from "../dlms/intern.js";
 import type { MeterConfig, RegisterSpec } from "../model.js";
 import { TcpTransport } from "../transport/tcp.js";
 import type { Transport } from "../transport/types.js";
@@ -93,7 +94,7 @@ interface SessionHls {
 
 export class DlmsSession implements MeterSession {
   private readonly client: DlmsClient;
-  private readonly scalerCache: ScalerCache = new Map();
+  private readonly scalerCache = new ScalerCache();
   private ended = false;
   /** Set by readAttributes when the meter has load profiles to backfill. */
   background: BackgroundWork | undefined;
@@ -192,11 +193,7 @@ function clientOptions(
   const options: DlmsClientOptions = {
     transport,
     link: linkSettings(meter),
-    auth: hls
-      ? hls.auth
-      : meter.auth === "low"
-        ? { mechanism: "low", password: meter.password ?? "" }
-        : { mechanism: "none" },
+    auth: hls ? hls.auth : meter.auth === "low" ? { mechanism: "low", password: meter.password ?? "" } : NO_AUTH,
     timeoutMs: meter.timeoutMs,
     ...(meter.deadlineMs === undefined ? {} : { requestDeadlineMs: meter.deadlineMs }),
     ...(meter.maxReplyBytes === undefined ? {} : { maxReplyBytes: meter.maxReplyBytes }),
@@ -209,20 +206,33 @@ function clientOptions(
   return options;
 }
 
+const linkTable = new InternTable<LinkSettings>();
+
+/** The meter's link settings: frozen, shared by every meter with the same addressing (they were ≈ 0.1 kB per session). */
 export function linkSettings(meter: MeterConfig): LinkSettings {
-  if (meter.transport === "wrapper") {
-    return { kind: "wrapper", clientAddress: meter.clientAddress, serverAddress: { logical: meter.serverLogical } };
-  }
-  return {
-    kind: "hdlc",
-    clientAddress: meter.clientAddress,
-    serverAddress: {
-      logical: meter.serverLogical,
-      ...(meter.serverPhysical === undefined ? {} : { physical: meter.serverPhysical }),
-      ...(meter.addressSize === undefined ? {} : { size: meter.addressSize }),
-    },
-  };
+  const { transport, clientAddress, serverLogical, serverPhysical, addressSize } = meter;
+  return linkTable.get(`${transport}/${clientAddress}/${serverLogical}/${serverPhysical}/${addressSize}`, () => {
+    if (transport === "wrapper") {
+      return deepFreeze({ kind: "wrapper", clientAddress, serverAddress: { logical: serverLogical } });
+    }
+    return deepFreeze({
+      kind: "hdlc",
+      clientAddress,
+      serverAddress: {
+        logical: serverLogical,
+        ...(serverPhysical === undefined ? {} : { physical: serverPhysical }),
+        ...(addressSize === undefined ? {} : { size: addressSize }),
+      },
+    });
+  });
 }
+
+function deepFreeze(settings: LinkSettings): LinkSettings {
+  Object.freeze(settings.serverAddress);
+  return Object.freeze(settings);
+}
+
+const NO_AUTH: AuthSettings = Object.freeze({ mechanism: "none" });
 
 /** The default SessionFactory: TCP, DISC-before-SNRM after an unclean end. */
 export const dlmsSessionFactory: SessionFactory = createDlmsSessionFactory();

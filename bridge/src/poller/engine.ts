@@ -5,7 +5,7 @@ import type { ObjectRef } from "../client/object-ref.js";
 import type { MeterConfig } from "../model.js";
 import type { BackoffOptions } from "./backoff.js";
 import type { BreakerOptions } from "./breaker.js";
-import { MeterWorker } from "./meter-worker.js";
+import { MeterWorker, type WorkerOptions } from "./meter-worker.js";
 import { OnDemandReadError, type OnDemandResult } from "./on-demand.js";
 import { Semaphore } from "./semaphore.js";
 import { type Clock, type MeterRuntimeState, type PollerHooks, type SessionFactory, systemClock } from "./types.js";
@@ -70,9 +70,13 @@ export class PollerEngine {
     this.stopTimeoutMs = options.stopTimeoutMs ?? 5_000;
     this.connectPermits = new Semaphore(options.maxConcurrentConnects);
     const hooks = guardHooks(options.hooks, options.onHookError ?? defaultHookError);
-    this.workers = options.meters.map(
-      (meter) =>
-        new MeterWorker(meter, {
+    // One options object per distinct watchdog (the only per-meter value), shared by the workers that have it: an
+    // object per worker was ≈ 0.1 kB per meter (BENCHMARKS.md, issue 9, seventh round).
+    const byWatchdog = new Map<number, WorkerOptions>();
+    const workerOptions = (watchdogMs: number): WorkerOptions => {
+      let shared = byWatchdog.get(watchdogMs);
+      if (shared === undefined) {
+        shared = {
           clock: this.clock,
           random: options.random ?? Math.random,
           hooks,
@@ -80,10 +84,17 @@ export class PollerEngine {
           connectPermits: this.connectPermits,
           breaker: options.breaker,
           backoff: options.backoff ?? DEFAULT_BACKOFF,
-          watchdogMs: options.watchdogMs ?? 3 * meter.timeoutMs * (1 + meter.registers.length),
+          watchdogMs,
           keepAliveMs: options.keepAliveMs ?? 60_000,
           ...(options.registerBackoffMaxMs === undefined ? {} : { registerBackoffMaxMs: options.registerBackoffMaxMs }),
-        }),
+        };
+        byWatchdog.set(watchdogMs, shared);
+      }
+      return shared;
+    };
+    this.workers = options.meters.map(
+      (meter) =>
+        new MeterWorker(meter, workerOptions(options.watchdogMs ?? 3 * meter.timeoutMs * (1 + meter.registers.length))),
     );
   }
 

@@ -19,10 +19,20 @@ export interface TcpTransportOptions {
   createSocket?: () => Socket;
 }
 
+/** What an opening connection needs until it is open; dropped then, so an open connection keeps none of it. */
+interface Opening {
+  resolve: () => void;
+  reject: (error: Error) => void;
+  timer: ReturnType<typeof setTimeout>;
+}
+
 export class TcpTransport implements Transport {
   private socket: Socket | undefined;
   private handler: (event: TransportEvent) => void = () => {};
   private closedEmitted = false;
+  private opening: Opening | undefined;
+  /** Connected once: only then do a socket's error and close become this transport's "closed" event. */
+  private opened = false;
 
   constructor(private readonly options: TcpTransportOptions) {}
 
@@ -30,47 +40,23 @@ export class TcpTransport implements Transport {
     this.handler = handler;
   }
 
+  // The socket's listeners are methods bound once per transport, not closures over open()'s promise: those kept the
+  // promise's resolve/reject, the cleared connect timer and their context alive for the connection's whole life
+  // (≈ 0.4 kB per meter; BENCHMARKS.md, issue 9, seventh round).
   open(): Promise<void> {
-    const { host, port, connectTimeoutMs } = this.options;
-    const where = `${host}:${port}`;
     return new Promise((resolve, reject) => {
       // node:net reads `onread` in the Socket constructor (socket.connect() ignores it there).
       const socketOptions: SocketConstructorOpts & { onread: OnReadOpts } = {
-        onread: {
-          buffer: sharedReadBuffer,
-          // Copied out: the handler owns what it gets, and the next read overwrites the buffer.
-          callback: (nread, buffer) => {
-            this.handler({ type: "data", bytes: copyOut(buffer, nread) });
-            return true; // keep reading
-          },
-        },
+        onread: { buffer: sharedReadBuffer, callback: this.onRead },
       };
       const socket = this.options.createSocket?.() ?? new Socket(socketOptions);
       this.socket = socket;
-      let opened = false;
-      const timer = setTimeout(() => {
-        socket.destroy();
-        reject(new TransportError("timeout", `connection to ${where} timed out after ${connectTimeoutMs} ms`));
-      }, connectTimeoutMs);
+      this.opening = { resolve, reject, timer: setTimeout(this.onConnectTimeout, this.options.connectTimeoutMs) };
       socket.setNoDelay(true);
-      socket.once("connect", () => {
-        opened = true;
-        clearTimeout(timer);
-        resolve();
-      });
-      socket.on("error", (error: NodeJS.ErrnoException) => {
-        const mapped = mapSocketError(error, where);
-        if (!opened) {
-          clearTimeout(timer);
-          reject(mapped);
-        } else this.emitClosed(mapped);
-      });
-      socket.on("close", () => {
-        clearTimeout(timer);
-        if (opened) this.emitClosed();
-        else reject(new TransportError("closed", `connection to ${where} closed before it was established`));
-      });
-      socket.connect(port, host);
+      socket.once("connect", this.onConnect);
+      socket.on("error", this.onError);
+      socket.on("close", this.onClose);
+      socket.connect(this.options.port, this.options.host);
     });
   }
 
@@ -81,6 +67,56 @@ export class TcpTransport implements Transport {
 
   close(): void {
     this.socket?.destroy();
+  }
+
+  // Copied out: the handler owns what it gets, and the next read overwrites the shared buffer.
+  private readonly onRead = (nread: number, buffer: Uint8Array): boolean => {
+    this.handler({ type: "data", bytes: copyOut(buffer, nread) });
+    return true; // keep reading
+  };
+
+  private readonly onConnect = (): void => {
+    this.opened = true;
+    this.endOpening()?.resolve();
+  };
+
+  private readonly onConnectTimeout = (): void => {
+    const opening = this.endOpening();
+    this.socket?.destroy();
+    opening?.reject(
+      new TransportError(
+        "timeout",
+        `connection to ${this.where()} timed out after ${this.options.connectTimeoutMs} ms`,
+      ),
+    );
+  };
+
+  private readonly onError = (error: NodeJS.ErrnoException): void => {
+    const mapped = mapSocketError(error, this.where());
+    const opening = this.endOpening();
+    if (opening) opening.reject(mapped);
+    else if (this.opened) this.emitClosed(mapped);
+  };
+
+  private readonly onClose = (): void => {
+    const opening = this.endOpening();
+    if (opening)
+      opening.reject(new TransportError("closed", `connection to ${this.where()} closed before it was established`));
+    else if (this.opened) this.emitClosed();
+  };
+
+  /** The pending open, once: cleared with its timer, so no later event can settle it again. */
+  private endOpening(): Opening | undefined {
+    const opening = this.opening;
+    if (opening) {
+      clearTimeout(opening.timer);
+      this.opening = undefined;
+    }
+    return opening;
+  }
+
+  private where(): string {
+    return `${this.options.host}:${this.options.port}`;
   }
 
   private emitClosed(error?: Error): void {

@@ -8,7 +8,7 @@ import {
   ProtocolViolationError,
   TimeoutError,
 } from "../../src/client/errors.js";
-import { readAttributes, readRegisters } from "../../src/client/reads.js";
+import { readAttributes, readRegisters, ScalerCache } from "../../src/client/reads.js";
 import type { DlmsClientOptions } from "../../src/client/types.js";
 import type { Apdu, AttributeRequest, InvokeIdAndPriority } from "../../src/dlms/apdu/types.js";
 import { encodeData } from "../../src/dlms/axdr/index.js";
@@ -134,7 +134,7 @@ describe("readRegisters", () => {
       { key: "current", obis: CURRENT, classId: 3, attributeId: 2 },
       { key: "missing", obis: "1.0.99.7.0.255", classId: 3, attributeId: 2 },
     ];
-    const cache = new Map();
+    const cache = new ScalerCache();
     const first = await readRegisters(client, specs, cache);
     expect(first.voltage).toMatchObject({ value: 230.12, unit: "V", scaler: -2 });
     expect(first.current).toMatchObject({ value: 1.234, unit: "A", scaler: -3 });
@@ -181,7 +181,7 @@ describe("readRegisters", () => {
       script: failsAfterMissingInList, // every item after the missing one fails in the list
     });
     await client.connect();
-    const values = await readRegisters(client, SPECS, new Map());
+    const values = await readRegisters(client, SPECS, new ScalerCache());
     expect(values).toEqual({
       voltage: expect.objectContaining({ value: 230.12, unit: "V" }),
       missing: { error: "attr 2: data-access-result object-undefined (4)", reason: "object-undefined" },
@@ -202,7 +202,7 @@ describe("readRegisters", () => {
   it("without multiple-references reads each value then its scaler, and no scaler after a failed value", async () => {
     const { client, meter } = setup({ conformance: ["get"], values: QUIRK_VALUES });
     await client.connect();
-    const values = await readRegisters(client, SPECS, new Map());
+    const values = await readRegisters(client, SPECS, new ScalerCache());
     expect(values.missing).toEqual({
       error: "attr 2: data-access-result object-undefined (4)",
       reason: "object-undefined",

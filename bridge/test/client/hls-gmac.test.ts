@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { DlmsClient } from "../../src/client/client.js";
 import { SecurityFailureError } from "../../src/client/errors.js";
-import { readRegisters } from "../../src/client/reads.js";
+import { readRegisters, ScalerCache } from "../../src/client/reads.js";
 import type { DlmsClientOptions, HlsGmacSettings, LinkSettings } from "../../src/client/types.js";
 import { fromHex, toHex } from "../../src/dlms/codec/hex.js";
 import { decodeObjectList } from "../../src/dlms/cosem/association-ln.js";
@@ -95,7 +95,7 @@ describe("HLS-GMAC round trips against the simulator", () => {
         });
         const info = await c.connect();
         expect(info.multipleReferences).toBe(true);
-        const values = await readRegisters(c, REGISTERS, new Map());
+        const values = await readRegisters(c, REGISTERS, new ScalerCache());
         expect(values.voltage).toMatchObject({ unit: "V", value: expect.closeTo(230, -2) });
         expect(values.energy).toMatchObject({ unit: "Wh" });
         // object_list is larger than 256 bytes: ciphered GET with block transfer
@@ -128,7 +128,7 @@ describe("HLS-GMAC round trips against the simulator", () => {
     });
     const info = await c.connect();
     expect(info.conformanceNames).toContain("general-protection");
-    await readRegisters(c, REGISTERS, new Map());
+    await readRegisters(c, REGISTERS, new ScalerCache());
     await c.release();
     const sent = frames.filter((f) => f.dir === "tx" && f.summary.includes("general-glo-ciphering"));
     expect(sent.length).toBeGreaterThanOrEqual(2); // pass 3 and the GETs

@@ -4,8 +4,8 @@
 import { describe, expect, it } from "vitest";
 import { DlmsClient } from "../../src/client/client.js";
 import { AssociationRejectedError } from "../../src/client/errors.js";
-import { readRegisters, type ScalerCache, sharedScalerTableSizes } from "../../src/client/reads.js";
-import type { AuthSettings, LinkSettings } from "../../src/client/types.js";
+import { readRegisters, ScalerCache, sharedScalerTableSizes } from "../../src/client/reads.js";
+import type { AssociationInfo, AuthSettings, LinkSettings } from "../../src/client/types.js";
 import { decodeApdu, encodeApdu } from "../../src/dlms/apdu/index.js";
 import type { GetRequest } from "../../src/dlms/apdu/types.js";
 import { HdlcLink } from "../../src/dlms/hdlc/link.js";
@@ -87,7 +87,7 @@ describe("client <-> server cores in memory", () => {
       const { client, server } = pair(kind, auth, mr);
       const info = await client.connect();
       expect(info.multipleReferences).toBe(mr);
-      const values = await readRegisters(client, REGISTERS, new Map());
+      const values = await readRegisters(client, REGISTERS, new ScalerCache());
       expect(values.voltage).toMatchObject({ unit: "V", value: expect.closeTo(230, -2) });
       expect(values.frequency).toMatchObject({ unit: "Hz", value: expect.closeTo(50, 0) });
       expect(values.active_energy).toMatchObject({ unit: "Wh" });
@@ -111,7 +111,7 @@ describe("client <-> server cores in memory", () => {
     const { client, server } = pair("wrapper", "none", true);
     await client.connect();
     const specs = REGISTERS.map((r) => ({ ...r }));
-    const cache = new Map();
+    const cache = new ScalerCache();
     await readRegisters(client, specs, cache); // values + scaler_units
     await readRegisters(client, specs, cache); // values only, plan built
     const again = await readRegisters(client, specs, cache); // plan reused
@@ -140,7 +140,7 @@ describe("client <-> server cores in memory", () => {
     for (const kind of ["hdlc", "wrapper"] as const) {
       const { client } = pair(kind, "none", true);
       await client.connect();
-      const cache: ScalerCache = new Map();
+      const cache = new ScalerCache();
       const values = await readRegisters(
         client,
         REGISTERS.map((r) => ({ ...r })),
@@ -151,8 +151,8 @@ describe("client <-> server cores in memory", () => {
       await client.release();
     }
     const [first, second] = caches as [ScalerCache, ScalerCache];
-    expect([...first.keys()]).toEqual(REGISTERS.map((r) => `3:${r.obis}`));
-    for (const [key, scalerUnit] of first) {
+    expect([...first.entries()].map(([key]) => key)).toEqual(REGISTERS.map((r) => `3:${r.obis}`));
+    for (const [key, scalerUnit] of first.entries()) {
       expect(second.get(key)).toBe(scalerUnit); // the same object, not an equal one
       expect(Object.isFrozen(scalerUnit)).toBe(true);
     }
@@ -160,6 +160,29 @@ describe("client <-> server cores in memory", () => {
     const sizes = sharedScalerTableSizes();
     expect(sizes.keys).toBeLessThanOrEqual(REGISTERS.length + 16);
     expect(sizes.scalerUnits).toBeLessThanOrEqual(REGISTERS.length + 16);
+  });
+
+  it("clients whose associations agreed the same share one frozen AssociationInfo; a different one gets its own", async () => {
+    const infos = [];
+    for (const [kind, mr] of [
+      ["hdlc", true],
+      ["hdlc", true],
+      ["hdlc", false],
+      ["wrapper", true],
+    ] as const) {
+      const { client } = pair(kind, "none", mr);
+      infos.push(await client.connect());
+      await client.release();
+    }
+    const [a, b, noList, wrapper] = infos as [AssociationInfo, AssociationInfo, AssociationInfo, AssociationInfo];
+    expect(b).toBe(a);
+    expect(Object.isFrozen(a) && Object.isFrozen(a.conformanceNames) && Object.isFrozen(a.hdlc)).toBe(true);
+    expect(a).toMatchObject({ multipleReferences: true, hdlc: { maxInfoTx: 128, windowTx: 1 } });
+    expect(a.conformanceNames).toContain("multiple-references");
+    expect(noList).not.toBe(a);
+    expect(noList.multipleReferences).toBe(false);
+    expect(noList.conformanceNames).not.toContain("multiple-references");
+    expect(wrapper.hdlc).toBeUndefined();
   });
 
   it("a wrong LLS password is rejected with the diagnostic's name", async () => {

@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { DlmsClient } from "../../src/client/client.js";
 import { AssociationRejectedError, ConnectionClosedError, TimeoutError } from "../../src/client/errors.js";
-import { readRegisters } from "../../src/client/reads.js";
+import { readRegisters, ScalerCache } from "../../src/client/reads.js";
 import type { DlmsClientOptions, LinkSettings } from "../../src/client/types.js";
 import { decodeObjectList } from "../../src/dlms/cosem/association-ln.js";
 import { parseObis } from "../../src/dlms/cosem/obis.js";
@@ -63,7 +63,7 @@ describe("DlmsClient against the simulator", () => {
     const c = client(port, { link });
     const info = await c.connect();
     expect(info.multipleReferences).toBe(multipleReferences);
-    const cache = new Map();
+    const cache = new ScalerCache();
     expectPlausible(await readRegisters(c, REGISTERS, cache));
     expect(cache.size).toBe(4);
     await c.release();

@@ -84,6 +84,24 @@ describe("MeterSeries", () => {
     ]);
   });
 
+  it("shares one frozen (key, unit) slot between meters while each keeps its own value", () => {
+    const series = new MeterSeries("s_");
+    series.reading("a", "voltage", "V", 230.5);
+    series.reading("b", "current", "A", 4);
+    series.reading("b", "voltage", "V", 229.25);
+    series.reading("a", "voltage", "V", 231); // an update, not a second slot
+    const a = series.meter("a");
+    const b = series.meter("b");
+    expect(a.slots).toHaveLength(1);
+    expect(b.slots[1]).toBe(a.slots[0]);
+    expect(Object.isFrozen(a.slots[0])).toBe(true);
+    expect(samples(Buffer.concat(series.render()).toString())).toEqual([
+      's_meter_value{meter="a",key="voltage",unit="V"} 231',
+      's_meter_value{meter="b",key="current",unit="A"} 4',
+      's_meter_value{meter="b",key="voltage",unit="V"} 229.25',
+    ]);
+  });
+
   it("stays valid UTF-8 across its 256 kB chunks, with a line longer than a chunk", () => {
     const series = new MeterSeries("u_");
     const long = "é".repeat(300_000);

@@ -91,9 +91,34 @@ describe("TcpTransport", () => {
       connectTimeoutMs: 50,
       createSocket: () => new SilentSocket(),
     });
+    const events: TransportEvent[] = [];
+    t.onEvent((e) => events.push(e));
     await expect(t.open()).rejects.toMatchObject({
       kind: "timeout",
       message: "connection to 10.1.2.3:4059 timed out after 50 ms",
+    });
+    // The destroyed socket's close comes after the rejection: a connection that never opened reports no "closed".
+    await new Promise((r) => setTimeout(r, 20));
+    expect(events).toEqual([]);
+  });
+
+  it("reports the peer resetting an open connection once, as a closed event naming the peer", async () => {
+    const port = await listen((s) => s.on("data", () => s.resetAndDestroy()));
+    const t = new TcpTransport({ host: "127.0.0.1", port, connectTimeoutMs: 2000 });
+    const events: TransportEvent[] = [];
+    const closed = new Promise<void>((resolve) =>
+      t.onEvent((e) => {
+        events.push(e);
+        if (e.type === "closed") setTimeout(resolve, 20); // a later error or close would land in `events`
+      }),
+    );
+    await t.open();
+    t.write(new Uint8Array([1]));
+    await closed;
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({
+      type: "closed",
+      error: { kind: "closed", message: `connection to 127.0.0.1:${port} reset by peer` },
     });
   });
 

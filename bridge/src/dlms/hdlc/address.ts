@@ -5,6 +5,7 @@
 
 import type { ByteReader } from "../codec/reader.js";
 import { DecodeError, LocalProtocolError } from "../errors.js";
+import { InternTable } from "../intern.js";
 
 export type AddressSize = 1 | 2 | 4;
 
@@ -16,6 +17,16 @@ export interface DecodedAddress {
   /** Lower HDLC address (physical device); absent in the 1-byte form. */
   lower?: number;
   size: number;
+}
+
+const addressTable = new InternTable<Uint8Array>();
+
+/**
+ * One copy of an address's bytes for every link that uses it (≈ 0.2 kB each as a Uint8Array of its own; a link holds
+ * two). Shared, so never written to: links only compare them and copy them into frames.
+ */
+export function sharedAddressBytes(bytes: Uint8Array): Uint8Array {
+  return addressTable.get(bytes.join("."), () => bytes);
 }
 
 /** Client SAP (0..127) as its 1-byte HDLC address, e.g. 16 -> 0x21. */

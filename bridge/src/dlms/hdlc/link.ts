@@ -14,6 +14,7 @@ import {
   encodeClientAddress,
   encodeServerAddress,
   formatAddress as hex,
+  sharedAddressBytes,
 } from "./address.js";
 import { iControl, rrControl, uControl } from "./control.js";
 import { HdlcDeframer } from "./deframer.js";
@@ -50,8 +51,10 @@ interface PendingFrame {
 export class HdlcLink implements DataLink {
   readonly kind = "hdlc" as const;
   private state: State = "disconnected";
-  private readonly own: HdlcParameters;
-  private negotiated: HdlcParameters;
+  private readonly role: "client" | "server";
+  private readonly serverAddress: HdlcLinkOptions["serverAddress"];
+  private readonly own: Readonly<HdlcParameters>;
+  private negotiated: Readonly<HdlcParameters>;
   private readonly deframer = new HdlcDeframer();
   private readonly events: LinkEvent[] = [];
   private outgoing: Uint8Array[] = [];
@@ -69,20 +72,24 @@ export class HdlcLink implements DataLink {
   private segments = 0;
   private readonly maxReassembly: number;
 
-  constructor(private readonly opts: HdlcLinkOptions) {
+  // The options object is not kept, and addresses and parameters are shared values (dlms/intern.ts): a bridge holds
+  // one idle link per meter, and these were ≈ 0.6 kB of each (BENCHMARKS.md, issue 9, seventh round).
+  constructor(opts: HdlcLinkOptions) {
+    this.role = opts.role;
     const server = opts.serverAddress;
-    const serverBytes = encodeServerAddress(server.logical, server.physical, server.size);
-    const clientBytes = encodeClientAddress(opts.clientAddress);
-    [this.ownAddress, this.peerAddress] =
-      opts.role === "client" ? [clientBytes, serverBytes] : [serverBytes, clientBytes];
+    this.serverAddress = server;
+    const serverBytes = sharedAddressBytes(encodeServerAddress(server.logical, server.physical, server.size));
+    const clientBytes = sharedAddressBytes(encodeClientAddress(opts.clientAddress));
+    this.ownAddress = opts.role === "client" ? clientBytes : serverBytes;
+    this.peerAddress = opts.role === "client" ? serverBytes : clientBytes;
     this.own = resolveParameters(opts.proposed);
-    this.negotiated = { ...this.own };
+    this.negotiated = this.own; // both frozen: replaced on negotiation, never written to
     this.maxReassembly = opts.maxReassembly ?? 0xffff + LLC_REQUEST.length;
   }
 
   /** The negotiated parameters once connected (before that: our own proposal/limits). */
-  get params(): HdlcParameters {
-    return { ...this.negotiated };
+  get params(): Readonly<HdlcParameters> {
+    return this.negotiated; // frozen and shared
   }
 
   get isConnected(): boolean {
@@ -98,7 +105,7 @@ export class HdlcLink implements DataLink {
 
   /** Client: queue DISC (also valid when not connected, to free a meter left busy). Server: local reset only. */
   disconnect(): void {
-    if (this.opts.role === "server") {
+    if (this.role === "server") {
       const was = this.state;
       this.enterDisconnected();
       if (was === "connected") this.events.push({ type: "disconnected", reason: "disc" });
@@ -122,7 +129,7 @@ export class HdlcLink implements DataLink {
 
   sendApdu(apdu: Uint8Array): void {
     if (this.state !== "connected") throw new LocalProtocolError(`HDLC sendApdu() while ${this.state}`);
-    const llc = this.opts.role === "client" ? LLC_REQUEST : LLC_RESPONSE;
+    const llc = this.role === "client" ? LLC_REQUEST : LLC_RESPONSE;
     const size = this.negotiated.maxInfoTx;
     if (llc.length + apdu.length <= size) {
       // The usual case: LLC and APDU go straight into the frame, no concatenation (and no view: a view moves a
@@ -171,7 +178,7 @@ export class HdlcLink implements DataLink {
   // --- receive path -------------------------------------------------------------------------------------------
 
   private onFrame(f: HdlcFrame): void {
-    if (this.opts.role === "client") {
+    if (this.role === "client") {
       this.checkClientSideAddresses(f);
       this.onFrameAsClient(f);
     } else {
@@ -262,7 +269,7 @@ export class HdlcLink implements DataLink {
       const queued = this.outgoing.length;
       this.pump();
       // A secondary must answer a poll: with nothing to send, RR tells the primary what we expect next.
-      if (this.opts.role === "server" && f.pf && this.outgoing.length === queued) this.send(rrControl(this.vr, true));
+      if (this.role === "server" && f.pf && this.outgoing.length === queued) this.send(rrControl(this.vr, true));
       return;
     }
     if (f.ns !== this.vr) {
@@ -363,10 +370,10 @@ export class HdlcLink implements DataLink {
 
   /** Same logical/physical values as configured; the 2- and 4-byte forms of the same address are equivalent. */
   private isOurServer(bytes: Uint8Array): boolean {
-    const server = this.opts.role === "client" ? this.peerAddress : this.ownAddress;
+    const server = this.role === "client" ? this.peerAddress : this.ownAddress;
     if (sameBytes(bytes, server)) return true; // the usual case: the very form we use
     const a = decodeAddress(new ByteReader(bytes));
-    const { logical, physical } = this.opts.serverAddress;
+    const { logical, physical } = this.serverAddress;
     return a.upper === logical && a.lower === physical;
   }
 
@@ -421,7 +428,7 @@ export class HdlcLink implements DataLink {
   }
 
   private requireRole(role: "client" | "server", what: string): void {
-    if (this.opts.role !== role) throw new LocalProtocolError(`HDLC ${what} is for the ${role} role`);
+    if (this.role !== role) throw new LocalProtocolError(`HDLC ${what} is for the ${role} role`);
   }
 }
 

@@ -6,6 +6,7 @@
 import { ByteReader } from "../codec/reader.js";
 import { ByteWriter } from "../codec/writer.js";
 import { DecodeError, LocalProtocolError } from "../errors.js";
+import { InternTable } from "../intern.js";
 import type { HdlcParameters } from "../link.js";
 
 export const DEFAULT_PARAMETERS: Readonly<HdlcParameters> = Object.freeze({
@@ -23,12 +24,25 @@ const FORMAT_ID = 0x81;
 const GROUP_ID = 0x80;
 const PARAM = { maxInfoTx: 0x05, maxInfoRx: 0x06, windowTx: 0x07, windowRx: 0x08 } as const;
 
-/** Fills in defaults and rejects values outside what the frame format allows (our configuration error). */
-export function resolveParameters(p: Partial<HdlcParameters> | undefined): HdlcParameters {
+/**
+ * Fills in defaults and rejects values outside what the frame format allows (our configuration error).
+ * The result is frozen and shared by every link with the same values (see `sharedParameters`).
+ */
+export function resolveParameters(p: Partial<HdlcParameters> | undefined): Readonly<HdlcParameters> {
   const out = { ...DEFAULT_PARAMETERS, ...definedOnly(p ?? {}) };
   for (const key of ["maxInfoTx", "maxInfoRx"] as const) checkRange(key, out[key], 32, MAX_INFO_LENGTH);
   for (const key of ["windowTx", "windowRx"] as const) checkRange(key, out[key], 1, MAX_WINDOW);
-  return out;
+  return sharedParameters(out);
+}
+
+const parameterTable = new InternTable<Readonly<HdlcParameters>>();
+
+/** One frozen object per distinct set of values: a link keeps two (its own and the negotiated), for every meter. */
+export function sharedParameters(p: HdlcParameters): Readonly<HdlcParameters> {
+  const { maxInfoTx, maxInfoRx, windowTx, windowRx } = p;
+  return parameterTable.get(`${maxInfoTx}/${maxInfoRx}/${windowTx}/${windowRx}`, () =>
+    Object.freeze({ maxInfoTx, maxInfoRx, windowTx, windowRx }),
+  );
 }
 
 export function isDefault(p: HdlcParameters): boolean {
@@ -93,13 +107,13 @@ export function decodeParameters(info: Uint8Array): HdlcParameters {
  * What one side may use, given its own limits and the peer's stated values: it transmits no more than the peer
  * receives, and receives no more than the peer transmits.
  */
-export function negotiate(own: HdlcParameters, peer: HdlcParameters): HdlcParameters {
-  return {
+export function negotiate(own: HdlcParameters, peer: HdlcParameters): Readonly<HdlcParameters> {
+  return sharedParameters({
     maxInfoTx: Math.min(own.maxInfoTx, peer.maxInfoRx),
     maxInfoRx: Math.min(own.maxInfoRx, peer.maxInfoTx),
     windowTx: Math.min(own.windowTx, peer.windowRx),
     windowRx: Math.min(own.windowRx, peer.windowTx),
-  };
+  });
 }
 
 function definedOnly(p: Partial<HdlcParameters>): Partial<HdlcParameters> {

@@ -46,6 +46,22 @@ function exchange(client: Side, server: Side, request: Uint8Array, response: Uin
   expect(toHex(answer[0]!.apdu)).toBe(toHex(response));
 }
 
+describe("HdlcLink shared values", () => {
+  it("links with the same addressing and parameters share the frozen parameter objects, and still negotiate each", () => {
+    const a = connectedPair({ logical: 1, physical: 17 }, { maxInfoTx: 512, maxInfoRx: 512 }, { maxInfoRx: 256 });
+    const b = connectedPair({ logical: 1, physical: 17 }, { maxInfoTx: 512, maxInfoRx: 512 }, { maxInfoRx: 256 });
+    const c = connectedPair({ logical: 1, physical: 17 }, { maxInfoTx: 512, maxInfoRx: 512 }, { maxInfoRx: 1024 });
+    const pa = (a.client.link as HdlcLink).params;
+    expect(pa).toEqual({ maxInfoTx: 256, maxInfoRx: 128, windowTx: 1, windowRx: 1 });
+    expect((b.client.link as HdlcLink).params).toBe(pa); // the same object, not an equal one
+    expect(Object.isFrozen(pa)).toBe(true);
+    expect((c.client.link as HdlcLink).params).toEqual({ maxInfoTx: 512, maxInfoRx: 128, windowTx: 1, windowRx: 1 });
+    // The shared address bytes are the ones on the wire: each pair still exchanges, addressed right.
+    exchange(a.client, a.server, pattern(300, 1), pattern(40, 2));
+    exchange(b.client, b.server, pattern(20, 3), pattern(700, 4));
+  });
+});
+
 describe("HdlcLink client connect/disconnect", () => {
   it("sends the captured SNRM and takes the captured UA as 128/128/1/1", () => {
     const link = new HdlcLink({ role: "client", clientAddress: 16, serverAddress: { logical: 1 } });
