@@ -50,12 +50,7 @@ export function createDlmsSessionFactory(options: DlmsSessionFactoryOptions = {}
   const autoIcPending = new Set<string>();
   return (meter, hooks) => {
     const hls = meter.auth === "hls-gmac" ? hlsLifecycle(meter, options.hls, autoIcPending, transportFor) : undefined;
-    return new DlmsSession(meter, hooks, transportFor(meter), {
-      discFirst: uncleanEnd.has(meter.id),
-      onEnd: (clean) => (clean ? uncleanEnd.delete(meter.id) : uncleanEnd.add(meter.id)),
-      backfill: options.backfill?.(meter),
-      ...(hls ? { hls } : {}),
-    });
+    return new DlmsSession(meter, hooks, transportFor(meter), uncleanEnd, options.backfill?.(meter), hls);
   };
 }
 
@@ -99,23 +94,25 @@ export class DlmsSession implements MeterSession {
   /** Set by readAttributes when the meter has load profiles to backfill. */
   background: BackgroundWork | undefined;
 
+  /**
+   * `uncleanEnd` is the factory's set of meters whose last association did not end cleanly: this session's connect
+   * sends DISC first when its meter is in it, and its end updates it. (Plain fields and the factory's one set, not
+   * an options object and a closure per session: BENCHMARKS.md, issue 9, seventh round.)
+   */
   constructor(
-    meter: MeterConfig,
+    private readonly meter: MeterConfig,
     hooks: SessionHooks,
     transport: Transport,
-    private readonly lifecycle: {
-      discFirst: boolean;
-      onEnd(clean: boolean): void;
-      backfill?: ProfileBackfill | undefined;
-      hls?: SessionHls;
-    },
+    private readonly uncleanEnd: Set<string>,
+    private readonly backfill?: ProfileBackfill,
+    private readonly hls?: SessionHls,
   ) {
-    this.client = new DlmsClient(clientOptions(meter, hooks, transport, lifecycle.discFirst, lifecycle.hls));
+    this.client = new DlmsClient(clientOptions(meter, hooks, transport, uncleanEnd.has(meter.id), hls));
   }
 
   async connect(): Promise<void> {
     try {
-      await this.lifecycle.hls?.beforeConnect();
+      await this.hls?.beforeConnect();
       await this.client.connect();
     } catch (error) {
       this.end(false);
@@ -140,7 +137,7 @@ export class DlmsSession implements MeterSession {
     for (const [key, reading] of Object.entries(readings)) {
       if (reading.ok) out[key] = String(dataToJson(reading.data));
     }
-    const backfill = this.lifecycle.backfill;
+    const backfill = this.backfill;
     if (backfill?.enabled) {
       const clock = await measureClock(this.client);
       if (clock) out.clock_drift_s = Math.round(clock.driftMs / 100) / 10;
@@ -167,7 +164,8 @@ export class DlmsSession implements MeterSession {
   private end(clean: boolean): void {
     if (this.ended) return;
     this.ended = true;
-    this.lifecycle.onEnd(clean);
+    if (clean) this.uncleanEnd.delete(this.meter.id);
+    else this.uncleanEnd.add(this.meter.id);
   }
 }
 
@@ -199,10 +197,12 @@ function clientOptions(
     ...(meter.maxReplyBytes === undefined ? {} : { maxReplyBytes: meter.maxReplyBytes }),
     discFirst,
   };
-  const { onFrame, onDiscarded } = hooks;
-  if (onFrame) options.onFrameSize = onFrame;
+  const id = meter.id;
+  if (hooks.onFrame) options.onFrameSize = (direction, bytes) => hooks.onFrame?.(id, direction, bytes);
   if (hls) options.onSecurityFailure = (check) => hls.onSecurityFailure(check);
-  if (onDiscarded) options.onDiscarded = (error) => onDiscarded("code" in error ? String(error.code) : error.name);
+  if (hooks.onDiscarded) {
+    options.onDiscarded = (error) => hooks.onDiscarded?.(id, "code" in error ? String(error.code) : error.name);
+  }
   return options;
 }
 

@@ -26,7 +26,6 @@ import {
   type PollResult,
   type RegisterOutcome,
   type SessionFactory,
-  type SessionHooks,
   type TimerHandle,
 } from "./types.js";
 
@@ -79,7 +78,6 @@ export class MeterWorker {
   private readonly breaker: CircuitBreaker;
   private readonly registerBackoff: RegisterBackoff;
   private readonly phaseMs: number;
-  private readonly sessionHooks: SessionHooks;
   private session: MeterSession | undefined;
   /** Attributes of the current association, re-published when a unit appears or changes. */
   private attributes: Record<string, string | number> = {};
@@ -107,11 +105,6 @@ export class MeterWorker {
     this.registerBackoff = new RegisterBackoff(meter.intervalMs, options.registerBackoffMaxMs);
     this.phaseMs = phaseOffsetMs(meter.id, meter.intervalMs);
     this.state = initialRuntimeState(meter.id);
-    const { hooks } = options;
-    this.sessionHooks = {
-      onFrame: hooks.onFrame ? (direction, bytes) => hooks.onFrame?.(meter.id, direction, bytes) : undefined,
-      onDiscarded: hooks.onDiscarded ? (reason) => hooks.onDiscarded?.(meter.id, reason) : undefined,
-    };
   }
 
   start(): void {
@@ -299,7 +292,7 @@ export class MeterWorker {
     const connectStartedAt = clock.now();
     let session: MeterSession;
     try {
-      session = this.options.sessionFactory(this.meter, this.sessionHooks);
+      session = this.options.sessionFactory(this.meter, this.options.hooks);
       this.session = session;
       await this.guard("connect", () => session.connect());
     } catch (error) {

@@ -99,10 +99,8 @@ export interface MeterSession {
   readonly background?: BackgroundWork | undefined;
 }
 
-export interface SessionHooks {
-  onFrame?(direction: "tx" | "rx", bytes: number): void;
-  onDiscarded?(reason: string): void;
-}
+/** The engine's own hooks a session reports frames and discards to (one object for all meters; calls name the meter). */
+export type SessionHooks = Pick<PollerHooks, "onFrame" | "onDiscarded">;
 
 /** Builds a fresh session for each (re)association. */
 export type SessionFactory = (meter: MeterConfig, hooks: SessionHooks) => MeterSession;
