@@ -26,6 +26,10 @@ interface Opening {
   timer: ReturnType<typeof setTimeout>;
 }
 
+/** The transport a socket belongs to, for the socket listeners (shared by every socket). */
+const owner = Symbol("TcpTransport");
+type OwnedSocket = Socket & { [owner]?: TcpTransport };
+
 export class TcpTransport implements Transport {
   private socket: Socket | undefined;
   private handler: (event: TransportEvent) => void = () => {};
@@ -40,22 +44,25 @@ export class TcpTransport implements Transport {
     this.handler = handler;
   }
 
-  // The socket's listeners are methods bound once per transport, not closures over open()'s promise: those kept the
-  // promise's resolve/reject, the cleared connect timer and their context alive for the connection's whole life
-  // (≈ 0.4 kB per meter; BENCHMARKS.md, issue 9, seventh round).
+  // Memory per connection (BENCHMARKS.md, issue 9, seventh round): the socket's listeners are functions shared by
+  // every socket (node:events calls them with the socket as `this`, and the socket names its transport), not
+  // closures; closures over open()'s promise kept its resolve/reject, the cleared connect timer and their context
+  // alive for the connection's whole life (≈ 0.4 kB per meter), and one closure per listener costs ≈ 56 B each.
   open(): Promise<void> {
     return new Promise((resolve, reject) => {
       // node:net reads `onread` in the Socket constructor (socket.connect() ignores it there).
       const socketOptions: SocketConstructorOpts & { onread: OnReadOpts } = {
         onread: { buffer: sharedReadBuffer, callback: this.onRead },
       };
-      const socket = this.options.createSocket?.() ?? new Socket(socketOptions);
+      const socket: OwnedSocket = this.options.createSocket?.() ?? new Socket(socketOptions);
+      socket[owner] = this;
       this.socket = socket;
-      this.opening = { resolve, reject, timer: setTimeout(this.onConnectTimeout, this.options.connectTimeoutMs) };
+      const timer = setTimeout(TcpTransport.onConnectTimeout, this.options.connectTimeoutMs, this);
+      this.opening = { resolve, reject, timer };
       socket.setNoDelay(true);
-      socket.once("connect", this.onConnect);
-      socket.on("error", this.onError);
-      socket.on("close", this.onClose);
+      socket.once("connect", TcpTransport.onSocketConnect);
+      socket.on("error", TcpTransport.onSocketError);
+      socket.on("close", TcpTransport.onSocketClose);
       socket.connect(this.options.port, this.options.host);
     });
   }
@@ -69,41 +76,53 @@ export class TcpTransport implements Transport {
     this.socket?.destroy();
   }
 
-  // Copied out: the handler owns what it gets, and the next read overwrites the shared buffer.
+  // Copied out: the handler owns what it gets, and the next read overwrites the shared buffer. (A closure: node:net
+  // does not document what `this` an onread callback gets.)
   private readonly onRead = (nread: number, buffer: Uint8Array): boolean => {
     this.handler({ type: "data", bytes: copyOut(buffer, nread) });
     return true; // keep reading
   };
 
-  private readonly onConnect = (): void => {
-    this.opened = true;
-    this.endOpening()?.resolve();
-  };
+  private static onSocketConnect(this: OwnedSocket): void {
+    // biome-ignore lint/complexity/noThisInStatic: a socket listener: node:events calls it with the socket as `this`
+    const transport = this[owner];
+    if (!transport) return;
+    transport.opened = true;
+    transport.endOpening()?.resolve();
+  }
 
-  private readonly onConnectTimeout = (): void => {
-    const opening = this.endOpening();
-    this.socket?.destroy();
+  private static onConnectTimeout(transport: TcpTransport): void {
+    const opening = transport.endOpening();
+    transport.socket?.destroy();
     opening?.reject(
       new TransportError(
         "timeout",
-        `connection to ${this.where()} timed out after ${this.options.connectTimeoutMs} ms`,
+        `connection to ${transport.where()} timed out after ${transport.options.connectTimeoutMs} ms`,
       ),
     );
-  };
+  }
 
-  private readonly onError = (error: NodeJS.ErrnoException): void => {
-    const mapped = mapSocketError(error, this.where());
-    const opening = this.endOpening();
+  private static onSocketError(this: OwnedSocket, error: NodeJS.ErrnoException): void {
+    // biome-ignore lint/complexity/noThisInStatic: a socket listener: node:events calls it with the socket as `this`
+    const transport = this[owner];
+    if (!transport) return;
+    const mapped = mapSocketError(error, transport.where());
+    const opening = transport.endOpening();
     if (opening) opening.reject(mapped);
-    else if (this.opened) this.emitClosed(mapped);
-  };
+    else if (transport.opened) transport.emitClosed(mapped);
+  }
 
-  private readonly onClose = (): void => {
-    const opening = this.endOpening();
-    if (opening)
-      opening.reject(new TransportError("closed", `connection to ${this.where()} closed before it was established`));
-    else if (this.opened) this.emitClosed();
-  };
+  private static onSocketClose(this: OwnedSocket): void {
+    // biome-ignore lint/complexity/noThisInStatic: a socket listener: node:events calls it with the socket as `this`
+    const transport = this[owner];
+    if (!transport) return;
+    const opening = transport.endOpening();
+    if (opening) {
+      opening.reject(
+        new TransportError("closed", `connection to ${transport.where()} closed before it was established`),
+      );
+    } else if (transport.opened) transport.emitClosed();
+  }
 
   /** The pending open, once: cleared with its timer, so no later event can settle it again. */
   private endOpening(): Opening | undefined {
