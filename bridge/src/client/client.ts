@@ -365,11 +365,6 @@ export class DlmsClient implements DlmsClientApi, GetExchange {
     }
   }
 
-  /**
-   * Sends one GET request and waits for the GET response carrying its invoke id, within the request deadline.
-   * Not async: the waiter's promise is handed back as it is (an async function would wrap it in one more promise,
-   * settled microtasks later); a failure before the wait is a rejection all the same.
-   */
   // ---- GetExchange (for get-service.ts and get-stream.ts; callers use get, getMany and getStream) ----------------
 
   begin(what: What): RequestProgress {
@@ -384,6 +379,11 @@ export class DlmsClient implements DlmsClientApi, GetExchange {
     this.options.onDiscarded?.(error);
   }
 
+  /**
+   * Sends one GET request and waits for the GET response carrying its invoke id, within the request deadline.
+   * Not async: the waiter's promise is handed back as it is (an async function would wrap it in one more promise,
+   * settled microtasks later); a failure before the wait is a rejection all the same.
+   */
   request(request: GetRequest, what: What, progress: RequestProgress): Promise<GetResponse> {
     let left: number;
     try {
