@@ -17,6 +17,7 @@ import type {
 import type { DlmsData } from "../dlms/axdr/types.js";
 import { DecodeError, type DlmsError, RemoteProtocolError, SizeLimitError } from "../dlms/errors.js";
 import { decodeFrame, describeFrame } from "../dlms/hdlc/frame.js";
+import { parametersKey, sharedParameters } from "../dlms/hdlc/params.js";
 import { InternTable } from "../dlms/intern.js";
 import type { DataLink, HdlcParameters, LinkEvent } from "../dlms/link.js";
 import { type CipherSession, cipheredName, isCipheredTag } from "../dlms/security/index.js";
@@ -704,14 +705,14 @@ function associationInfo(
 ): AssociationInfo {
   const conformance = initiate.negotiatedConformance;
   const pdu = initiate.serverMaxReceivePduSize;
-  const hdlc = params ? `${params.maxInfoTx}/${params.maxInfoRx}/${params.windowTx}/${params.windowRx}` : "-";
+  const hdlc = params ? parametersKey(params) : "-";
   return associationTable.get(`${conformance}:${pdu}:${hdlc}`, () =>
     Object.freeze({
       negotiatedConformance: conformance,
       conformanceNames: Object.freeze(conformanceNames(conformance)),
       serverMaxReceivePduSize: pdu,
       multipleReferences: hasConformance(conformance, "multiple-references"),
-      ...(params ? { hdlc: Object.freeze({ ...params }) } : {}),
+      ...(params ? { hdlc: sharedParameters(params) } : {}),
     }),
   );
 }

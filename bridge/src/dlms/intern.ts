@@ -7,14 +7,12 @@ const INTERN_LIMIT = 4096;
 export class InternTable<T> {
   private readonly values = new Map<string, T>();
 
-  constructor(private readonly limit = INTERN_LIMIT) {}
-
   /** The shared value for `key`, made (and kept, below the cap) on first use. `make` must not depend on more than `key`. */
   get(key: string, make: () => T): T {
     const known = this.values.get(key);
     if (known !== undefined) return known;
     const value = make();
-    if (this.values.size < this.limit) this.values.set(key, value);
+    if (this.values.size < INTERN_LIMIT) this.values.set(key, value);
     return value;
   }
 

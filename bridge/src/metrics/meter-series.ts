@@ -7,6 +7,7 @@
 // scrape and is promoted (RSS). Here a meter's label text is escaped once, when the meter is first seen, and a
 // scrape is one string append per series. Fleet-wide metrics (outbox, MQTT, process) stay in prom-client.
 
+import { InternTable } from "../dlms/intern.js";
 import type { PollResult } from "../poller/types.js";
 
 /** A series is exported from its first update on (like a prom-client series): NaN = never set. */
@@ -218,16 +219,12 @@ interface ValueSlot {
 }
 
 /** One frozen slot per distinct pair, shared by every meter that has it. */
-const valueSlots = new Map<string, ValueSlot>();
+const valueSlots = new InternTable<ValueSlot>();
 function valueSlot(key: string, unit: string): ValueSlot {
-  const id = `${key}\u0000${unit}`;
-  let slot = valueSlots.get(id);
-  if (slot === undefined) {
+  return valueSlots.get(`${key}\u0000${unit}`, () => {
     const labels = flat(`,key="${escapeLabelValue(key)}",unit="${escapeLabelValue(unit)}"`);
-    slot = Object.freeze({ key, unit, labels });
-    valueSlots.set(id, slot);
-  }
-  return slot;
+    return Object.freeze({ key, unit, labels });
+  });
 }
 
 /** A concatenation kept for long is stored as a tree of pieces; this makes V8 store it as one sequence of chars. */

@@ -40,9 +40,12 @@ const parameterTable = new InternTable<Readonly<HdlcParameters>>();
 /** One frozen object per distinct set of values: a link keeps two (its own and the negotiated), for every meter. */
 export function sharedParameters(p: HdlcParameters): Readonly<HdlcParameters> {
   const { maxInfoTx, maxInfoRx, windowTx, windowRx } = p;
-  return parameterTable.get(`${maxInfoTx}/${maxInfoRx}/${windowTx}/${windowRx}`, () =>
-    Object.freeze({ maxInfoTx, maxInfoRx, windowTx, windowRx }),
-  );
+  return parameterTable.get(parametersKey(p), () => Object.freeze({ maxInfoTx, maxInfoRx, windowTx, windowRx }));
+}
+
+/** The four values as one key, for tables of things that depend on them. */
+export function parametersKey(p: HdlcParameters): string {
+  return `${p.maxInfoTx}/${p.maxInfoRx}/${p.windowTx}/${p.windowRx}`;
 }
 
 export function isDefault(p: HdlcParameters): boolean {
